@@ -1,0 +1,330 @@
+"""PEP 249 (DB-API 2.0) over a paqdb :class:`~paqdb.session.Session`.
+
+paqdb statements and plain DuckDB SQL go through the same cursor. Results are held as Arrow tables:
+``fetch_arrow_table()`` and ``fetch_df()`` hand them out without a detour through Python objects, and
+``fetchone``/``fetchmany``/``fetchall`` convert only the rows asked for.
+
+As PEP 249 requires, auto-commit is off by default: call ``commit()`` to keep changes. Pass
+``autocommit=True`` to commit each statement as DuckDB's own Python API does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+
+from paqdb.engines.base import ExecResult
+from paqdb.errors import (
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+)
+from paqdb.planner.context import ProgressCallback
+from paqdb.planner.typing import base_type
+from paqdb.session import Session
+
+apilevel = "2.0"
+threadsafety = 1  # threads may share the module, not connections
+paramstyle = "qmark"
+
+
+# -- type constructors and type objects (PEP 249) ------------------------------------------------------
+
+Date = datetime.date
+Time = datetime.time
+Timestamp = datetime.datetime
+
+
+def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - PEP 249 name
+    """The date of a POSIX timestamp, in local time."""
+    return Date(*time.localtime(ticks)[:3])
+
+
+def TimeFromTicks(ticks: float) -> datetime.time:  # noqa: N802 - PEP 249 name
+    """The time of day of a POSIX timestamp, in local time."""
+    return Time(*time.localtime(ticks)[3:6])
+
+
+def TimestampFromTicks(ticks: float) -> datetime.datetime:  # noqa: N802 - PEP 249 name
+    """The local date and time of a POSIX timestamp."""
+    return Timestamp(*time.localtime(ticks)[:6])
+
+
+def Binary(value: bytes | bytearray | memoryview | str) -> bytes:  # noqa: N802 - PEP 249 name
+    """A value to bind to a BLOB parameter."""
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+class DBAPITypeObject:
+    """Compares equal to every ``type_code`` (a DuckDB type name) of its group."""
+
+    def __init__(self, name: str, *type_names: str) -> None:
+        self.name = name
+        self.type_names = frozenset(type_names)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DBAPITypeObject):
+            return self is other
+        if isinstance(other, str):
+            return base_type(other) in self.type_names
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __repr__(self) -> str:
+        return f"<DB-API type {self.name}>"
+
+
+STRING = DBAPITypeObject("STRING", "VARCHAR", "CHAR", "TEXT", "STRING", "UUID", "ENUM", "JSON")
+BINARY = DBAPITypeObject("BINARY", "BLOB", "BYTEA", "BIT")
+NUMBER = DBAPITypeObject(
+    "NUMBER", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+    "UBIGINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE", "DECIMAL", "BOOLEAN",
+)  # fmt: skip
+DATETIME = DBAPITypeObject(
+    "DATETIME", "DATE", "TIME", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS",
+    "TIMESTAMP_NS", "TIME WITH TIME ZONE", "INTERVAL",
+)  # fmt: skip
+ROWID = DBAPITypeObject("ROWID")
+
+
+# -- connection and cursor -----------------------------------------------------------------------------
+
+
+class Connection:
+    """A connection to one paqdb database (PEP 249)."""
+
+    Warning = Warning
+    Error = Error
+    InterfaceError = InterfaceError
+    DatabaseError = DatabaseError
+    DataError = DataError
+    OperationalError = OperationalError
+    IntegrityError = IntegrityError
+    InternalError = InternalError
+    ProgrammingError = ProgrammingError
+    NotSupportedError = NotSupportedError
+
+    def __init__(self, session: Session) -> None:
+        self._session: Session | None = session
+
+    @property
+    def session(self) -> Session:
+        """The session behind this connection; InterfaceError once closed."""
+        if self._session is None:
+            raise InterfaceError("the connection is closed", hint="open a new one with paqdb.connect()")
+        return self._session
+
+    @property
+    def closed(self) -> bool:
+        return self._session is None
+
+    @property
+    def autocommit(self) -> bool:
+        return self.session.autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        session = self.session
+        if value and not session.autocommit:
+            session.commit()
+        session.autocommit = value
+
+    def cursor(self) -> Cursor:
+        """A new cursor on this connection."""
+        self.session  # noqa: B018 - raises InterfaceError when closed
+        return Cursor(self)
+
+    def execute(self, operation: str, parameters: Sequence[Any] | None = None) -> Cursor:
+        """Shortcut: a new cursor that has executed ``operation`` (as in sqlite3)."""
+        return self.cursor().execute(operation, parameters)
+
+    def commit(self) -> None:
+        """Commit the current transaction."""
+        self.session.commit()
+
+    def rollback(self) -> None:
+        """Roll back the current transaction."""
+        self.session.rollback()
+
+    def close(self) -> None:
+        """Close the connection; uncommitted changes are rolled back. Closing twice is harmless."""
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if self._session is not None:
+            try:
+                if exc_type is None:
+                    self.commit()
+                else:
+                    self.rollback()
+            finally:
+                self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - nothing to report to at interpreter shutdown
+            pass
+
+
+class Cursor:
+    """A cursor (PEP 249). Results are held as an Arrow table and converted to rows on demand."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection: Connection | None = connection
+        self.arraysize = 1
+        self._result: ExecResult | None = None
+        self._position = 0
+        self._executed = False
+        self.rowcount = -1
+        self.lastrowid = None
+        #: the message of the last paqdb statement ("model m version 1: ..."), if any
+        self.message: str | None = None
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            raise InterfaceError("the cursor is closed", hint="create a new one with connection.cursor()")
+        return self._connection
+
+    @property
+    def description(self) -> list[tuple[str, str, None, None, None, None, None]] | None:
+        """Name and type code (a DuckDB type name) of each result column; None without rows."""
+        if self._result is None or self._result.table is None:
+            return None
+        return [(c.name, c.type, None, None, None, None, None) for c in self._result.columns]
+
+    def execute(self, operation: str, parameters: Sequence[Any] | None = None) -> Cursor:
+        """Run ``operation`` (one or more statements; parameters bind with ``?``)."""
+        session = self.connection.session
+        self._result, self._position, self.rowcount, self.message = None, 0, -1, None
+        last = None
+        for outcome in session.run(operation, list(parameters) if parameters is not None else None):
+            last = outcome
+        self._executed = True
+        if last is not None:
+            self._result = last.result
+            self.rowcount = last.result.rowcount
+            self.message = last.message
+        return self
+
+    def executemany(self, operation: str, seq_of_parameters: Sequence[Sequence[Any]]) -> Cursor:
+        """Run ``operation`` once per parameter sequence; ``rowcount`` is the total affected."""
+        total = 0
+        known = True
+        for parameters in seq_of_parameters:
+            self.execute(operation, parameters)
+            if self.rowcount < 0:
+                known = False
+            total += max(self.rowcount, 0)
+        self.rowcount = total if known else -1
+        return self
+
+    def _table(self) -> pa.Table:
+        self.connection  # noqa: B018 - raises InterfaceError when closed
+        if not self._executed:
+            raise ProgrammingError("nothing to fetch: execute a statement first")
+        if self._result is None or self._result.table is None:
+            raise ProgrammingError("the last statement returned no rows to fetch")
+        return self._result.table
+
+    def _rows(self, count: int | None) -> list[tuple[Any, ...]]:
+        table = self._table()
+        end = table.num_rows if count is None else min(table.num_rows, self._position + max(count, 0))
+        if end <= self._position:
+            return []
+        chunk = table.slice(self._position, end - self._position)
+        self._position = end
+        columns = [column.to_pylist() for column in chunk.columns]
+        return list(zip(*columns, strict=True)) if columns else [() for _ in range(chunk.num_rows)]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        """The next row, or None when there are no more."""
+        rows = self._rows(1)
+        return rows[0] if rows else None
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        """The next ``size`` rows (default ``arraysize``)."""
+        return self._rows(self.arraysize if size is None else size)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        """All remaining rows."""
+        return self._rows(None)
+
+    def fetch_arrow_table(self) -> pa.Table:
+        """The remaining rows as a ``pyarrow.Table`` (zero-copy slice of the result)."""
+        table = self._table()
+        rest = table.slice(self._position)
+        self._position = table.num_rows
+        return rest
+
+    def fetch_df(self) -> Any:
+        """The remaining rows as a pandas DataFrame, converted from Arrow."""
+        return self.fetch_arrow_table().to_pandas()
+
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        while (row := self.fetchone()) is not None:
+            yield row
+
+    def setinputsizes(self, sizes: Sequence[Any]) -> None:
+        """Accepted and ignored, as PEP 249 allows."""
+        self.connection  # noqa: B018
+
+    def setoutputsize(self, size: int, column: int | None = None) -> None:
+        """Accepted and ignored, as PEP 249 allows."""
+        self.connection  # noqa: B018
+
+    def callproc(self, procname: str, parameters: Sequence[Any] | None = None) -> None:
+        """DuckDB has no stored procedures."""
+        raise NotSupportedError("DuckDB has no stored procedures", hint="call a macro or function in SELECT")
+
+    def nextset(self) -> None:
+        """Multiple result sets are not supported: the cursor holds the last statement's result."""
+        raise NotSupportedError("multiple result sets are not supported")
+
+    def close(self) -> None:
+        """Close the cursor; later use raises InterfaceError."""
+        self._connection = None
+        self._result = None
+
+
+def connect(
+    database: str = ":memory:",
+    *,
+    autocommit: bool = False,
+    read_only: bool = False,
+    progress: ProgressCallback | None = None,
+) -> Connection:
+    """Open a paqdb database: a DuckDB file path (created if missing) or ``":memory:"``.
+
+    Args:
+        database: file path or ``":memory:"``.
+        autocommit: commit after each statement; off by default, as PEP 249 requires.
+        read_only: open the file read-only.
+        progress: called with progress objects during long work (model search).
+
+    Example:
+        >>> import paqdb
+        >>> con = paqdb.connect()
+        >>> con.execute("SELECT 42").fetchone()
+        (42,)
+    """
+    return Connection(Session(str(database), read_only=read_only, autocommit=autocommit, progress=progress))

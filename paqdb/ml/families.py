@@ -1,0 +1,374 @@
+"""The model families a search can try, each with its default hyperparameter space.
+
+A family knows which tasks it supports, which feature encoding it reads (one-hot for linear models and
+networks, ordinal category codes for trees), the space a search samples from, the configuration tried first
+(a sound default, so a search whose budget only covers one trial per family still gets a good model), and how
+to build an unfitted scikit-learn estimator from a configuration.
+
+Hyperparameter values are JSON-able plain values (numbers, strings, None, lists) so that trials and model
+artifacts can record them as they are; a builder converts where scikit-learn wants another form (a tuple of
+layer sizes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.svm import LinearSVC
+
+from paqdb.errors import InvalidParameterError
+from paqdb.ml.features import Encoding
+from paqdb.options import Range
+
+Task: TypeAlias = Literal["classification", "regression"]
+TASKS: tuple[Task, ...] = ("classification", "regression")
+
+SpaceValue: TypeAlias = list[Any] | Range
+"""The candidates for one hyperparameter: an explicit list of values, or a :class:`~paqdb.options.Range`."""
+
+
+@dataclass(frozen=True)
+class TrainingShape:
+    """What a builder may need to know about the training matrix to pick safe settings.
+
+    Attributes
+    ----------
+    n_samples : int
+        Training rows.
+    min_class_count : int or None
+        Rows of the rarest class (classification), None for regression.
+    categorical_features : numpy.ndarray of bool or None
+        Which matrix columns hold ordinal category codes (see ``Featurizer.categorical_mask``).
+    """
+
+    n_samples: int
+    min_class_count: int | None = None
+    categorical_features: np.ndarray | None = None
+
+    def can_hold_out(self, fraction: float, minimum: int = 100) -> bool:
+        """Whether an estimator's internal early-stopping split of ``fraction`` is safe and worth it."""
+        enough_rows = self.n_samples * fraction >= minimum
+        # Stratified internal splits fail outright when a class has a single row.
+        return enough_rows and (self.min_class_count is None or self.min_class_count >= 2)
+
+
+Builder: TypeAlias = Callable[[Task, dict[str, Any], int, TrainingShape], BaseEstimator]
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """One kind of model a search can train.
+
+    Attributes
+    ----------
+    name : str
+        The name used in SQL (``families = ['gradient_boosting']``).
+    tasks : tuple of Task
+        Tasks the family can learn.
+    encoding : {"onehot", "ordinal"}
+        Feature encoding its estimators read.
+    space : mapping of str to list or Range
+        Default search space.
+    defaults : mapping of str to value
+        The first configuration tried; also fills in hyperparameters a configuration leaves out.
+    resource : str or None
+        The hyperparameter that sets training effort (trees, iterations), for budgeted allocation.
+    integer_hyperparameters : frozenset of str
+        Hyperparameters whose values must be whole numbers (a sampled 7.6 becomes 8).
+    """
+
+    name: str
+    tasks: tuple[Task, ...]
+    encoding: Encoding
+    space: Mapping[str, SpaceValue]
+    defaults: Mapping[str, Any]
+    builder: Builder = field(repr=False)
+    resource: str | None = None
+    integer_hyperparameters: frozenset[str] = frozenset()
+    description: str = ""
+
+    def supports(self, task: Task) -> bool:
+        """Whether the family can learn ``task``."""
+        return task in self.tasks
+
+    def require(self, task: Task) -> None:
+        """Raise :class:`~paqdb.errors.InvalidParameterError` unless the family supports ``task``."""
+        if not self.supports(task):
+            raise InvalidParameterError(
+                f"model family '{self.name}' does not support {task}",
+                hint=f"families for {task}: {', '.join(f.name for f in families_for(task))}",
+            )
+
+    @property
+    def hyperparameter_names(self) -> frozenset[str]:
+        """Every hyperparameter a configuration of this family may set."""
+        return frozenset(self.space) | frozenset(self.defaults)
+
+    def configuration(self, hyperparameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The full configuration: ``defaults`` updated with ``hyperparameters``, values coerced.
+
+        Raises :class:`~paqdb.errors.InvalidParameterError` for a hyperparameter the family does not have.
+        """
+        unknown = sorted(set(hyperparameters or {}) - self.hyperparameter_names)
+        if unknown:
+            raise InvalidParameterError(
+                f"model family '{self.name}' has no hyperparameter {', '.join(repr(n) for n in unknown)}",
+                hint=f"'{self.name}' takes: {', '.join(sorted(self.hyperparameter_names))}",
+            )
+        merged = {**self.defaults, **(hyperparameters or {})}
+        return {name: self._coerce(name, value) for name, value in merged.items()}
+
+    def _coerce(self, name: str, value: Any) -> Any:
+        if name in self.integer_hyperparameters and isinstance(value, float) and math.isfinite(value):
+            return round(value)
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    def build(
+        self,
+        task: Task,
+        hyperparameters: Mapping[str, Any] | None,
+        seed: int,
+        shape: TrainingShape | None = None,
+    ) -> BaseEstimator:
+        """An unfitted scikit-learn estimator for ``task`` with the given hyperparameters.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+        hyperparameters : mapping or None
+            Values to use instead of :attr:`defaults`.
+        seed : int
+            ``random_state`` of the estimator.
+        shape : TrainingShape, optional
+            The training matrix's size and categorical columns; builders use it to turn on internal early
+            stopping only where it is safe and to mark native categorical columns.
+        """
+        self.require(task)
+        return self.builder(task, self.configuration(hyperparameters), seed, shape or TrainingShape(0))
+
+
+def _build_logistic(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    return LogisticRegression(C=hp["C"], max_iter=hp["max_iter"], tol=hp["tol"], random_state=seed)
+
+
+def _build_linear_svm(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    # The primal solver (dual=False) is the fast one when rows outnumber features, the usual case here.
+    return LinearSVC(C=hp["C"], dual="auto", max_iter=hp["max_iter"], random_state=seed)
+
+
+def _build_ridge(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    return Ridge(alpha=hp["alpha"], random_state=seed)
+
+
+def _build_random_forest(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    estimator = RandomForestClassifier if task == "classification" else RandomForestRegressor
+    max_features = hp["max_features"]
+    if max_features is None:
+        # scikit-learn's own per-task defaults: sqrt for classification, all features for regression.
+        max_features = "sqrt" if task == "classification" else 1.0
+    return estimator(
+        n_estimators=hp["n_estimators"],
+        max_depth=hp["max_depth"],
+        min_samples_leaf=hp["min_samples_leaf"],
+        max_features=max_features,
+        n_jobs=-1,
+        random_state=seed,
+    )
+
+
+def _build_gradient_boosting(
+    task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape
+) -> BaseEstimator:
+    estimator = HistGradientBoostingClassifier if task == "classification" else HistGradientBoostingRegressor
+    categorical = shape.categorical_features
+    return estimator(
+        learning_rate=hp["learning_rate"],
+        max_iter=hp["max_iter"],
+        max_leaf_nodes=hp["max_leaf_nodes"],
+        max_depth=hp["max_depth"],
+        min_samples_leaf=hp["min_samples_leaf"],
+        l2_regularization=hp["l2_regularization"],
+        max_features=hp["max_features"],
+        categorical_features=categorical if categorical is not None and categorical.any() else None,
+        # Internal early stopping makes max_iter a ceiling rather than a guess; it needs enough rows.
+        early_stopping=shape.can_hold_out(0.1),
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        random_state=seed,
+    )
+
+
+def _build_mlp(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    estimator = MLPClassifier if task == "classification" else MLPRegressor
+    layers = hp["hidden_layer_sizes"]
+    layers = tuple(int(n) for n in layers) if isinstance(layers, Sequence) else (int(layers),)
+    return estimator(
+        hidden_layer_sizes=layers,
+        alpha=hp["alpha"],
+        learning_rate_init=hp["learning_rate_init"],
+        batch_size=hp["batch_size"],
+        max_iter=hp["max_iter"],
+        early_stopping=shape.can_hold_out(0.1, minimum=50),
+        n_iter_no_change=8,
+        random_state=seed,
+    )
+
+
+_FAMILIES: tuple[ModelFamily, ...] = (
+    ModelFamily(
+        name="logistic",
+        tasks=("classification",),
+        encoding="onehot",
+        space={"C": Range(1e-3, 1e2, "log")},
+        defaults={"C": 1.0, "max_iter": 500, "tol": 1e-4},
+        builder=_build_logistic,
+        resource="max_iter",
+        integer_hyperparameters=frozenset({"max_iter"}),
+        description="logistic regression (scikit-learn LogisticRegression, L2)",
+    ),
+    ModelFamily(
+        name="linear_svm",
+        tasks=("classification",),
+        encoding="onehot",
+        space={"C": Range(1e-3, 1e1, "log")},
+        defaults={"C": 0.1, "max_iter": 2000},
+        builder=_build_linear_svm,
+        resource="max_iter",
+        integer_hyperparameters=frozenset({"max_iter"}),
+        description="linear support vector machine (LinearSVC); confidence is a sigmoid of the margin",
+    ),
+    ModelFamily(
+        name="ridge",
+        tasks=("regression",),
+        encoding="onehot",
+        space={"alpha": Range(1e-3, 1e3, "log")},
+        defaults={"alpha": 1.0},
+        builder=_build_ridge,
+        description="linear regression with an L2 penalty (Ridge); also called 'linear'",
+    ),
+    ModelFamily(
+        name="gradient_boosting",
+        tasks=("classification", "regression"),
+        encoding="ordinal",
+        space={
+            "learning_rate": Range(0.02, 0.3, "log"),
+            "max_leaf_nodes": [15, 31, 63, 127],
+            "max_depth": [None, 6, 10],
+            "min_samples_leaf": [5, 10, 20, 50, 100],
+            "l2_regularization": [0.0, 0.1, 1.0, 10.0],
+            "max_features": [0.5, 0.8, 1.0],
+        },
+        defaults={
+            "learning_rate": 0.1,
+            "max_iter": 500,
+            "max_leaf_nodes": 31,
+            "max_depth": None,
+            "min_samples_leaf": 20,
+            "l2_regularization": 0.0,
+            "max_features": 1.0,
+        },
+        builder=_build_gradient_boosting,
+        resource="max_iter",
+        integer_hyperparameters=frozenset({"max_iter", "max_leaf_nodes", "max_depth", "min_samples_leaf"}),
+        description="histogram gradient boosting (HistGradientBoosting) with native categorical features",
+    ),
+    ModelFamily(
+        name="random_forest",
+        tasks=("classification", "regression"),
+        encoding="ordinal",
+        space={
+            "max_depth": [None, 10, 20, 30],
+            "min_samples_leaf": [1, 2, 5, 10],
+            "max_features": [None, 0.3, 0.5, 0.8],
+        },
+        defaults={"n_estimators": 100, "max_depth": None, "min_samples_leaf": 1, "max_features": None},
+        builder=_build_random_forest,
+        resource="n_estimators",
+        integer_hyperparameters=frozenset({"n_estimators", "max_depth", "min_samples_leaf"}),
+        description="random forest (RandomForestClassifier / RandomForestRegressor)",
+    ),
+    ModelFamily(
+        name="mlp",
+        tasks=("classification", "regression"),
+        encoding="onehot",
+        space={
+            "hidden_layer_sizes": [[64], [128], [64, 64], [128, 64]],
+            "alpha": Range(1e-5, 1e-1, "log"),
+            "learning_rate_init": Range(1e-4, 1e-2, "log"),
+        },
+        defaults={
+            "hidden_layer_sizes": [64],
+            "alpha": 1e-4,
+            "learning_rate_init": 1e-3,
+            "batch_size": 256,
+            "max_iter": 100,
+        },
+        builder=_build_mlp,
+        resource="max_iter",
+        integer_hyperparameters=frozenset({"batch_size", "max_iter"}),
+        description="small multi-layer perceptron (MLPClassifier / MLPRegressor, Adam, early stopping)",
+    ),
+)
+
+FAMILIES: dict[str, ModelFamily] = {family.name: family for family in _FAMILIES}
+"""Every family by name, cheapest to train first (the order a search interleaves them in)."""
+
+ALIASES: dict[str, str] = {
+    "linear": "ridge",
+    "linear_regression": "ridge",
+    "logistic_regression": "logistic",
+    "svm": "linear_svm",
+    "hist_gradient_boosting": "gradient_boosting",
+    "gbt": "gradient_boosting",
+    "forest": "random_forest",
+    "neural_network": "mlp",
+}
+
+
+def get_family(name: str) -> ModelFamily:
+    """The family called ``name`` (or one of its :data:`ALIASES`), case-insensitively.
+
+    Raises :class:`~paqdb.errors.InvalidParameterError` listing the known families otherwise.
+    """
+    key = name.strip().lower() if isinstance(name, str) else name
+    key = ALIASES.get(key, key)
+    family = FAMILIES.get(key)
+    if family is None:
+        raise InvalidParameterError(
+            f"unknown model family {name!r}",
+            hint=f"known families: {', '.join(FAMILIES)} (aliases: {', '.join(sorted(ALIASES))})",
+        )
+    return family
+
+
+def families_for(task: Task) -> list[ModelFamily]:
+    """The families that support ``task``, in :data:`FAMILIES` order."""
+    return [family for family in FAMILIES.values() if family.supports(task)]
+
+
+__all__ = [
+    "ALIASES",
+    "FAMILIES",
+    "TASKS",
+    "ModelFamily",
+    "SpaceValue",
+    "Task",
+    "TrainingShape",
+    "families_for",
+    "get_family",
+]

@@ -1,0 +1,326 @@
+"""From a training table to a fitted model: label checks, task inference, the validation split, fitting.
+
+The search (:mod:`paqdb.search`) uses these pieces to prepare data once and fit many configurations;
+:func:`train_model` fits one configuration of one family directly.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+
+from paqdb.errors import InvalidParameterError, TrainingError, UndefinedColumnError
+from paqdb.ml.families import TASKS, ModelFamily, Task, TrainingShape, get_family
+from paqdb.ml.features import Featurizer
+from paqdb.ml.metrics import positive_class_code
+from paqdb.ml.model import TrainedModel
+
+MAX_CLASSIFICATION_INTEGERS = 20
+"""An integer label with at most this many distinct values is taken as classes, above it as a quantity."""
+
+DEFAULT_VALIDATION_FRACTION = 0.2
+
+
+def infer_task(label: pa.Array | pa.ChunkedArray) -> Task:
+    """The task a label column implies.
+
+    Strings, booleans and dictionaries are classes; floats and decimals are quantities; integers are classes
+    when they take at most :data:`MAX_CLASSIFICATION_INTEGERS` distinct values, quantities otherwise.
+    Raises :class:`~paqdb.errors.TrainingError` for a type that is neither (a list, a date...).
+    """
+    arrow_type = label.type
+    if (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_dictionary(arrow_type)
+    ):
+        return "classification"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "regression"
+    if pa.types.is_integer(arrow_type):
+        distinct = pc.count_distinct(label, mode="only_valid").as_py()
+        return "classification" if distinct <= MAX_CLASSIFICATION_INTEGERS else "regression"
+    raise TrainingError(
+        f"a label of type {arrow_type} can be neither classes nor a quantity",
+        hint="predict a string, boolean or number column, or cast the label to one",
+    )
+
+
+@dataclass
+class TrainingData:
+    """A training table checked and split, ready for featurisation and fitting.
+
+    Attributes
+    ----------
+    features : pyarrow.Table
+        The feature columns (every column but the label), rows with a NULL label dropped.
+    label, label_type, task
+        The label column's name and Arrow type, and the task.
+    target : numpy.ndarray
+        Class codes (int64, positions in ``classes``) or float64 values, one per row of ``features``.
+    classes : pyarrow.Array or None
+        Sorted class values in the label's value type (classification).
+    positive_class : int
+        Code of the class binary ``f1``/``auc`` treat as positive (the minority class).
+    train_index, validation_index : numpy.ndarray
+        Row positions of the two parts of the split.
+    dropped_rows : int
+        Rows left out because their label was NULL (or NaN).
+    """
+
+    features: pa.Table
+    label: str
+    label_type: pa.DataType
+    task: Task
+    target: np.ndarray
+    classes: pa.Array | None
+    positive_class: int
+    train_index: np.ndarray
+    validation_index: np.ndarray
+    dropped_rows: int
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.target)
+
+    def shape(self, rows: np.ndarray | None = None, categorical: np.ndarray | None = None) -> TrainingShape:
+        """The :class:`TrainingShape` of the given rows (all rows when None)."""
+        target = self.target if rows is None else self.target[rows]
+        min_class = None
+        if self.task == "classification":
+            counts = np.bincount(target, minlength=0 if self.classes is None else len(self.classes))
+            min_class = int(counts[counts > 0].min())
+        return TrainingShape(len(target), min_class, categorical)
+
+
+def prepare_training_data(
+    table: pa.Table,
+    label: str,
+    *,
+    task: Task | None = None,
+    validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
+    seed: int = 0,
+) -> TrainingData:
+    """Check ``table``, infer the task, encode the label and split rows into training and validation.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The label column and the feature columns (every other column).
+    label : str
+        Name of the label column.
+    task : {"classification", "regression"}, optional
+        Overrides :func:`infer_task`.
+    validation_fraction : float, default=0.2
+        Share of rows held out, stratified by class for classification; a given ``seed`` always gives the
+        same split.
+    seed : int, default=0
+
+    Raises
+    ------
+    TrainingError
+        No rows, a label that is all NULL, a single class, no feature columns, too few rows to split.
+    """
+    if label not in table.column_names:
+        raise UndefinedColumnError(
+            f"label column '{label}' does not exist",
+            hint=f"columns: {', '.join(table.column_names)}",
+        )
+    if task is not None and task not in TASKS:
+        raise InvalidParameterError(f"unknown task {task!r}", hint="task is 'classification' or 'regression'")
+    if not 0 < validation_fraction < 1:
+        raise InvalidParameterError(
+            f"validation fraction {validation_fraction!r} is not between 0 and 1",
+            hint="e.g. validation = 0.2 holds out 20% of the rows",
+        )
+    if table.num_rows == 0:
+        raise TrainingError(
+            f"the training data has no rows to learn '{label}' from",
+            hint="check the GIVEN / FROM query: its WHERE clause may filter out every row",
+        )
+    if table.num_columns < 2:
+        raise TrainingError(
+            f"the training data has no feature columns besides the label '{label}'",
+            hint="select the columns the model should learn from along with the label",
+        )
+    n_given = table.num_rows
+    label_column = table.column(label)
+    labelled = pc.is_valid(label_column)
+    if pa.types.is_floating(label_column.type):
+        labelled = pc.and_(labelled, pc.invert(pc.is_nan(label_column)))
+    n_labelled = pc.sum(labelled).as_py() or 0
+    if n_labelled == 0:
+        raise TrainingError(
+            f"label column '{label}' is NULL in every one of the {table.num_rows} training rows",
+            hint="train on rows where the label is known: WHERE label IS NOT NULL",
+        )
+    if n_labelled < table.num_rows:
+        table = table.filter(labelled)
+    label_column = table.column(label)
+    task = task or infer_task(label_column)
+    features = table.drop_columns([label])
+
+    classes: pa.Array | None = None
+    if task == "classification":
+        values = (
+            label_column.cast(label_column.type.value_type)
+            if pa.types.is_dictionary(label_column.type)
+            else label_column
+        )
+        classes = pc.unique(values)
+        classes = classes.take(pc.sort_indices(classes))
+        if len(classes) < 2:
+            raise TrainingError(
+                f"label column '{label}' has a single value ({classes[0].as_py()!r}) in the training rows: "
+                "there is nothing to tell apart",
+                hint="train on rows with at least two different label values",
+            )
+        target = np.asarray(pc.index_in(values, value_set=classes).to_numpy(zero_copy_only=False), np.int64)
+        counts = np.bincount(target, minlength=len(classes))
+        positive = positive_class_code(counts)
+    else:
+        if not (
+            pa.types.is_integer(label_column.type)
+            or pa.types.is_floating(label_column.type)
+            or pa.types.is_decimal(label_column.type)
+        ):
+            raise InvalidParameterError(
+                f"task 'regression' needs a numeric label, but '{label}' is {label_column.type}",
+                hint="use task = 'classification', or cast the label to a number",
+            )
+        target = np.asarray(pc.cast(label_column, pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+        positive = 0
+    train_index, validation_index = split_rows(target, task, validation_fraction, seed)
+    return TrainingData(
+        features=features,
+        label=label,
+        label_type=label_column.type,
+        task=task,
+        target=target,
+        classes=classes,
+        positive_class=positive,
+        train_index=train_index,
+        validation_index=validation_index,
+        dropped_rows=n_given - n_labelled,
+    )
+
+
+def split_rows(target: np.ndarray, task: Task, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Deterministic training / validation row positions (sorted), stratified by class for classification.
+
+    Every class keeps at least one training row; a class with a single row stays entirely in training.
+    """
+    rng = np.random.default_rng(seed)
+    n_rows = len(target)
+    if n_rows < 2:
+        raise TrainingError(
+            f"the training data has {n_rows} labelled row; at least 2 are needed to hold one out for "
+            "validation",
+            hint="train on more rows",
+        )
+    if task == "classification":
+        held_out = []
+        for code in range(int(target.max()) + 1):
+            rows = np.flatnonzero(target == code)
+            rng.shuffle(rows)
+            held_out.append(rows[: min(round(fraction * len(rows)), len(rows) - 1)])
+        validation = np.concatenate(held_out)
+        if validation.size == 0:
+            largest = np.bincount(target).argmax()
+            candidates = np.flatnonzero(target == largest)
+            if len(candidates) < 2:
+                raise TrainingError(
+                    "every class has a single row, so no row can be held out for validation",
+                    hint="train on more rows",
+                )
+            validation = candidates[[rng.integers(len(candidates))]]
+    else:
+        n_validation = min(max(1, round(fraction * n_rows)), n_rows - 1)
+        validation = rng.permutation(n_rows)[:n_validation]
+    validation = np.sort(validation)
+    train = np.setdiff1d(np.arange(n_rows), validation, assume_unique=True)
+    return train, validation
+
+
+def fit_estimator(
+    family: ModelFamily,
+    task: Task,
+    hyperparameters: Mapping[str, Any] | None,
+    seed: int,
+    matrix: np.ndarray,
+    target: np.ndarray,
+    shape: TrainingShape | None = None,
+) -> BaseEstimator:
+    """Build and fit one estimator of ``family``; the fitted estimator then predicts single-threaded."""
+    estimator = family.build(task, hyperparameters, seed, shape or TrainingShape(len(target)))
+    with warnings.catch_warnings():
+        # An iteration cap reached is a budget decision here, not a problem to report per trial.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(matrix, target)
+    if "n_jobs" in estimator.get_params():
+        # Scoring runs in small batches, where starting worker threads costs more than it saves.
+        estimator.set_params(n_jobs=None)
+    return estimator
+
+
+def train_model(
+    table: pa.Table,
+    label: str,
+    *,
+    family: str = "gradient_boosting",
+    hyperparameters: Mapping[str, Any] | None = None,
+    task: Task | None = None,
+    seed: int = 0,
+) -> TrainedModel:
+    """Fit one configuration of one family on every row of ``table`` (no search, no validation).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> table = pa.table({"x": [1.0, 2.0, 3.0, 4.0], "y": ["a", "a", "b", "b"]})
+    >>> model = train_model(table, "y", family="logistic")
+    >>> model.predict_arrow([pa.array([1.5])])[0].to_pylist()
+    ['a']
+    """
+    model_family = get_family(family)
+    data = prepare_training_data(table, label, task=task, seed=seed)
+    model_family.require(data.task)
+    featurizer = Featurizer().fit(data.features)
+    matrix = featurizer.transform(data.features, model_family.encoding)
+    configuration = model_family.configuration(hyperparameters)
+    shape = data.shape(categorical=featurizer.categorical_mask(model_family.encoding))
+    estimator = fit_estimator(model_family, data.task, configuration, seed, matrix, data.target, shape)
+    return TrainedModel(
+        task=data.task,
+        label=label,
+        label_type=data.label_type,
+        feature_schema=data.features.schema,
+        family=model_family.name,
+        hyperparameters=configuration,
+        classes=data.classes,
+        featurizer=featurizer,
+        estimator=estimator,
+        info={"train_rows": data.n_rows, "dropped_rows": data.dropped_rows, "seed": seed},
+    )
+
+
+__all__ = [
+    "DEFAULT_VALIDATION_FRACTION",
+    "MAX_CLASSIFICATION_INTEGERS",
+    "TrainingData",
+    "fit_estimator",
+    "infer_task",
+    "prepare_training_data",
+    "split_rows",
+    "train_model",
+]

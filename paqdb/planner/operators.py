@@ -1,0 +1,369 @@
+"""Physical operators: each is one step of a pipeline, talking to the engine through its interface.
+
+Model search, training and scoring are here for PREDICT and CREATE MODEL. The capabilities that arrive
+later (cleaning, crowd labeling, causal analysis) plug in as operators of their own; until they exist the
+planner refuses those statements with a clear error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from paqdb.catalog import ModelRecord, TrialRecord
+from paqdb.engines.base import Column, ExecResult
+from paqdb.planner.context import ExecutionContext
+from paqdb.planner.plan import ExecutionState, PhysicalOperator
+from paqdb.planner.typing import FeatureColumn, quote
+from paqdb.udfs import scoring
+
+ARTIFACT_FORMAT = "paqdb-model-v1"
+
+
+@dataclass
+class TrainingScan(PhysicalOperator):
+    """Read the labeled rows, features cast to the model's input types, into an Arrow table."""
+
+    relation_sql: str
+    features: list[FeatureColumn]
+    label: str
+    label_model_type: str
+    name = "TrainingScan"
+
+    @property
+    def sql(self) -> str:
+        columns = [f"{f.expression} AS {quote(f.name)}" for f in self.features]
+        columns.append(f"CAST({quote(self.label)} AS {self.label_model_type}) AS {quote(self.label)}")
+        return f"SELECT {', '.join(columns)} FROM {self.relation_sql}"
+
+    def describe(self) -> dict[str, Any]:
+        return {"source": self.relation_sql, "features": len(self.features), "label": self.label}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        state.values["training_data"] = context.engine.query_arrow(self.sql)
+
+
+@dataclass
+class ModelSearchOp(PhysicalOperator):
+    """Search model families and hyperparameters within a budget; keep the best model."""
+
+    label: str
+    spec: Any  # paqdb.search.SearchSpec
+    name = "ModelSearch"
+
+    def describe(self) -> dict[str, Any]:
+        budget = self.spec.budget
+        parts = []
+        if budget.seconds is not None:
+            parts.append(f"{budget.seconds:g} s")
+        if budget.trials is not None:
+            parts.append(f"{budget.trials} trials")
+        return {
+            "strategy": self.spec.strategy,
+            "families": self.spec.families or "all for the task",
+            "budget": " or ".join(parts),
+            "metric": self.spec.metric or "task default",
+            "seed": self.spec.seed,
+            "validation": self.spec.validation_fraction,
+        }
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        from paqdb.search import search_for
+
+        search = search_for(self.spec)
+        state.values["search_result"] = search.run(
+            state.values["training_data"], self.label, self.spec, progress=context.progress
+        )
+
+
+@dataclass
+class StoreModel(PhysicalOperator):
+    """Write the model version, its trials and its artifact to the catalog in one transaction."""
+
+    model_name: str
+    label: str
+    label_type: str
+    features: list[FeatureColumn]
+    search_options: dict[str, Any]
+    source_sql: str
+    replace: bool
+    name = "StoreModel"
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model_name, "replace": self.replace, "artifact": ARTIFACT_FORMAT}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        result = state.values["search_result"]
+        model = result.model
+        record = ModelRecord(
+            name=self.model_name,
+            version=0,
+            task=model.task,
+            label=self.label,
+            label_type=self.label_type,
+            features=[Column(f.name, f.sql_type) for f in self.features],
+            family=model.family,
+            hyperparameters=dict(model.hyperparameters),
+            metric=result.metric,
+            validation_score=result.validation_score,
+            train_rows=state.values["training_data"].num_rows,
+            search={k: _jsonable(v) for k, v in self.search_options.items()},
+            source_sql=self.source_sql,
+            artifact_format=ARTIFACT_FORMAT,
+            artifact=model.to_bytes(),
+        )
+        trials = [
+            TrialRecord(
+                trial=t.trial_id,
+                family=t.family,
+                hyperparameters=dict(t.hyperparameters),
+                resources=dict(t.resources),
+                metric=t.metric,
+                validation_score=t.validation_score,
+                status=t.status,
+                seconds=t.seconds,
+                error=t.error,
+            )
+            for t in result.trials
+        ]
+        version = context.catalog.save(record, trials, replace=self.replace)
+        best = f"{result.validation_score:.4f}" if result.validation_score is not None else "n/a"
+        message = (
+            f"model {self.model_name} version {version}: {model.family}, "
+            f"validation {result.metric} {best} after {len(trials)} trials"
+        )
+        state.values["result"] = ExecResult(
+            pa.table({"model": [self.model_name], "version": [version], "family": [model.family],
+                      "metric": [result.metric], "validation_score": [result.validation_score],
+                      "trials": [len(trials)]}),
+            1,
+            [Column("model", "VARCHAR"), Column("version", "INTEGER"), Column("family", "VARCHAR"),
+             Column("metric", "VARCHAR"), Column("validation_score", "DOUBLE"), Column("trials", "BIGINT")],
+            "CREATE MODEL",
+        )
+        state.values["message"] = message
+
+
+def _fresh(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{name}_{n}"
+    return candidate
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return repr(value)
+
+
+@dataclass
+class LoadModel(PhysicalOperator):
+    """Fetch a model from the catalog (cached per session by name and version) and decode it safely."""
+
+    model_name: str
+    version: int
+    name = "LoadModel"
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model_name, "version": self.version}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        state.values[f"model:{self.model_name.lower()}"] = load_model(context, self.model_name, self.version)
+
+
+def load_model(context: ExecutionContext, name: str, version: int) -> Any:
+    """The decoded model for ``name`` at ``version``, from the session cache or the catalog."""
+    key = (name.lower(), version)
+    if key not in context.loaded_models:
+        from paqdb.ml.model import TrainedModel
+
+        record = context.catalog.get(name)
+        context.loaded_models[key] = TrainedModel.from_bytes(record.artifact)
+    return context.loaded_models[key]
+
+
+@dataclass
+class RegisterScorer(PhysicalOperator):
+    """Register a model in the engine as a vectorised scoring function."""
+
+    function: str
+    features: list[FeatureColumn]
+    prediction_type: str
+    model_key: str  # state key of the model ("search_result" for a freshly trained one)
+    name = "RegisterScoringFunction"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "function": self.function,
+            "inputs": len(self.features),
+            "returns": f"STRUCT(prediction {self.prediction_type}, confidence DOUBLE)",
+            "vectorised": "Arrow, one call per 2048-row vector",
+        }
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        value = state.values[self.model_key]
+        model = value.model if self.model_key == "search_result" else value
+        scoring.register(
+            context.engine, self.function, model, [f.model_type for f in self.features], self.prediction_type
+        )
+
+
+@dataclass
+class ScoreQuery(PhysicalOperator):
+    """Run the scoring query in the engine and return its rows; drop a one-off scoring function after.
+
+    The output is every input column, then ``predicted_<label>`` and, for classification,
+    ``confidence`` (the probability of the predicted class).
+    """
+
+    source_sql: str
+    source_columns: list[Column]
+    function: str
+    features: list[FeatureColumn]
+    label: str
+    label_sql_type: str
+    task: str | None  # None: the task the search inferred
+    drop_function: str | None = None
+    name = "ScoreInEngine"
+
+    def describe(self) -> dict[str, Any]:
+        return {"sql": self.sql(self.task or "classification")}
+
+    def sql(self, task: str) -> str:
+        """The scoring query for a model of ``task``."""
+        args = ", ".join(f.expression for f in self.features)
+        taken = {c.name.lower() for c in self.source_columns}
+        output = _fresh(f"predicted_{self.label}", taken)
+        confidence = _fresh("confidence", taken | {output.lower()})
+        prediction = "__paqdb_score.prediction"
+        columns = []
+        if task == "regression":
+            columns.append(f"{prediction} AS {quote(output)}")
+        else:
+            columns.append(f"CAST({prediction} AS {self.label_sql_type}) AS {quote(output)}")
+            columns.append(f"__paqdb_score.confidence AS {quote(confidence)}")
+        return (
+            f"SELECT * EXCLUDE (__paqdb_score), {', '.join(columns)} "
+            f"FROM (SELECT *, {self.function}({args}) AS __paqdb_score FROM {self.source_sql}) AS __paqdb_input"
+        )
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        task = self.task
+        if task is None:
+            task = state.values["search_result"].model.task
+        try:
+            result = context.engine.execute(self.sql(task))
+        finally:
+            if self.drop_function is not None:
+                context.engine.unregister_function(self.drop_function)
+        result.status = "PREDICT"
+        state.values["result"] = result
+
+
+@dataclass
+class CatalogQuery(PhysicalOperator):
+    """SHOW MODELS / DESCRIBE MODEL: read the catalog."""
+
+    what: str  # "models" or "trials"
+    model_name: str | None = None
+    name = "CatalogScan"
+
+    def describe(self) -> dict[str, Any]:
+        return {"table": "paqdb.models" if self.what == "models" else "paqdb.trials", "model": self.model_name}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        if self.what == "models":
+            table = context.catalog.list_models()
+            status = "SHOW MODELS"
+        else:
+            assert self.model_name is not None
+            table = context.catalog.trials(self.model_name)
+            status = "DESCRIBE MODEL"
+        columns = [Column(f.name, _sql_type(f.type)) for f in table.schema]
+        state.values["result"] = ExecResult(table, table.num_rows, columns, status)
+
+
+@dataclass
+class DropModelOp(PhysicalOperator):
+    """DROP MODEL: delete the model's catalog rows in one transaction."""
+
+    model_name: str
+    if_exists: bool
+    name = "CatalogDelete"
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.model_name, "if_exists": self.if_exists}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        existed = context.catalog.drop(self.model_name, if_exists=self.if_exists)
+        for key in [k for k in context.scoring_functions if k[0] == self.model_name.lower()]:
+            context.engine.unregister_function(context.scoring_functions.pop(key).name)
+        state.values["result"] = ExecResult(None, 1 if existed else 0, [], "DROP MODEL")
+
+
+@dataclass
+class LoadDatasetOp(PhysicalOperator):
+    """LOAD DATASET: read a dataset shipped inside an installed package into a new table."""
+
+    dataset: str
+    target: str
+    name = "LoadDataset"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "table": self.target, **self.info}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        from paqdb import datasets
+
+        table = datasets.load(self.dataset)
+        view = f"__paqdb_dataset_{uuid.uuid4().hex}"
+        engine = context.engine
+        register = getattr(engine, "connection", None)
+        if register is None:
+            raise NotImplementedError("LOAD DATASET needs an engine that accepts Arrow tables")
+        with engine.transaction():
+            register.register(view, table)
+            try:
+                engine.execute(f"CREATE TABLE {self.target} AS SELECT * FROM {view}")
+            finally:
+                register.unregister(view)
+        state.values["result"] = ExecResult(None, table.num_rows, [], "LOAD DATASET")
+        state.values["message"] = f"loaded {table.num_rows} rows into {self.target}"
+
+
+@dataclass
+class RunQuery(PhysicalOperator):
+    """Run a query in the engine (a rewritten query whose PREDICT(...) calls became scoring functions)."""
+
+    sql: str
+    name = "EngineQuery"
+
+    def describe(self) -> dict[str, Any]:
+        return {"sql": self.sql}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        state.values["result"] = context.engine.execute(self.sql)
+
+
+def _sql_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
+        return "VARCHAR"
+    if pa.types.is_floating(arrow_type):
+        return "DOUBLE"
+    if pa.types.is_int32(arrow_type):
+        return "INTEGER"
+    if pa.types.is_integer(arrow_type):
+        return "BIGINT"
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMP"
+    return str(arrow_type).upper()

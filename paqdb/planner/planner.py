@@ -1,0 +1,499 @@
+"""The planner: bind a parsed statement to tables, columns and models, and build its plans.
+
+``Planner.plan`` turns a :class:`~paqdb.sql.Statement` into a :class:`~paqdb.planner.plan.Plan`:
+
+1. **bind**: resolve the tables (or subqueries), the label column and the model names; every error says
+   what is wrong, where in the SQL, and how to fix it;
+2. **logical plan**: what the statement means (scan, train, score, store);
+3. **rewrites**: column pruning (read only the features and the label), feature typing (cast every
+   feature to the model's input type in SQL), dropping columns no model can use, scoring pushed into
+   the engine as a vectorised function;
+4. **physical plan**: the pipeline of operators that runs.
+
+Semantic checks all happen in binding, before anything runs, so a failed statement changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+from sqlglot import exp
+
+from paqdb.engines.base import Column, ExecResult
+from paqdb.errors import (
+    Error,
+    InvalidParameterError,
+    NotYetSupportedError,
+    TrainingError,
+    UndefinedColumnError,
+    UndefinedModelError,
+    UndefinedTableError,
+)
+from paqdb.planner import operators as ops
+from paqdb.planner.context import ExecutionContext
+from paqdb.planner.plan import ExecutionState, LogicalNode, Plan
+from paqdb.planner.typing import FeatureColumn, feature_column, label_model_type, quote
+from paqdb.sql import Statement, ast
+from paqdb.udfs.scoring import function_name
+
+_LATER = {
+    ast.Clean: "progressive, model-aware cleaning (ActiveClean)",
+    ast.CrowdLabel: "crowd plus model labeling (bootstrap active learning)",
+    ast.CausalFreq: "frequency-domain causal analysis of irregular time series",
+}
+
+
+class Planner:
+    """Plans and runs statements for one session."""
+
+    def __init__(self, context: ExecutionContext) -> None:
+        self.context = context
+
+    @property
+    def engine(self) -> Any:
+        return self.context.engine
+
+    # -- entry points ---------------------------------------------------------------------------------
+
+    def execute(self, statement: Statement) -> tuple[ExecResult, str | None]:
+        """Plan and run a parsed paqdb statement; return its result and a message for the user."""
+        node = statement.ast
+        assert node is not None
+        if isinstance(node, ast.Explain):
+            return self._explain(statement, node), None
+        plan = self.plan(statement, node)
+        state = self.run(plan)
+        return state.values["result"], state.values.get("message")
+
+    def run(self, plan: Plan, timings: list[float] | None = None) -> ExecutionState:
+        """Run a plan's physical operators in order."""
+        state = ExecutionState()
+        for operator in plan.physical:
+            started = time.perf_counter()
+            operator.run(self.context, state)
+            if timings is not None:
+                timings.append(time.perf_counter() - started)
+        return state
+
+    def plan(self, statement: Statement, node: exp.Expression) -> Plan:
+        """Bind ``node`` and build its logical and physical plans."""
+        if isinstance(node, ast.Predict):
+            return self._plan_predict(statement, node)
+        if isinstance(node, ast.CreateModel):
+            return self._plan_create_model(statement, node)
+        if isinstance(node, ast.ShowModels):
+            return Plan(statement.text, LogicalNode("ShowModels"), [ops.CatalogQuery("models")])
+        if isinstance(node, ast.DescribeModel):
+            name = self._model_name(statement, node.this)
+            return Plan(
+                statement.text,
+                LogicalNode("DescribeModel", {"model": name}),
+                [ops.CatalogQuery("trials", name)],
+            )
+        if isinstance(node, ast.DropModel):
+            name = node.this.name
+            if not node.args.get("exists"):
+                self._model_name(statement, node.this)
+            return Plan(
+                statement.text,
+                LogicalNode("DropModel", {"model": name}),
+                [ops.DropModelOp(name, bool(node.args.get("exists")))],
+            )
+        if isinstance(node, ast.LoadDataset):
+            return self._plan_load_dataset(statement, node)
+        if isinstance(node, tuple(_LATER)):
+            capability = _LATER[type(node)]  # type: ignore[index]
+            raise statement.locate(
+                NotYetSupportedError(
+                    f"{node.statement_name} parses but does not run yet: {capability} "  # type: ignore[attr-defined]
+                    "arrives in a later paqdb release",
+                    hint="see the README's roadmap; PREDICT and CREATE MODEL run today",
+                )
+            )
+        if isinstance(node, ast.PaqStatement):
+            raise statement.locate(NotYetSupportedError(f"{node.statement_name} cannot be planned"))
+        return self._plan_query_with_predict(statement, node)
+
+    # -- EXPLAIN --------------------------------------------------------------------------------------
+
+    def _explain(self, statement: Statement, node: ast.Explain) -> ExecResult:
+        plan = self.plan(statement, node.this)
+        lines = plan.explain_lines()
+        if node.args.get("analyze"):
+            timings: list[float] = []
+            state = self.run(plan, timings)
+            lines.append("Measured:")
+            lines.extend(
+                f"  {i}. {op.name}: {seconds:.3f} s"
+                for i, (op, seconds) in enumerate(zip(plan.physical, timings, strict=False), 1)
+            )
+            result = state.values.get("result")
+            if result is not None and result.table is not None:
+                lines.append(f"  rows: {result.table.num_rows}")
+        import pyarrow as pa
+
+        table = pa.table({"plan": lines})
+        return ExecResult(table, table.num_rows, [Column("plan", "VARCHAR")], "EXPLAIN")
+
+    # -- binding --------------------------------------------------------------------------------------
+
+    def _relation(self, statement: Statement, node: exp.Expression) -> tuple[str, list[Column]]:
+        """SQL text and columns of a FROM/GIVEN relation; unknown table -> a positioned error."""
+        sql = node.sql(dialect="duckdb")
+        if isinstance(node, exp.Table) and not self.engine.relation_exists(sql):
+            raise statement.locate(
+                UndefinedTableError(
+                    f"table '{sql}' does not exist",
+                    hint="check the name with SHOW TABLES; load sample data with LOAD DATASET adult",
+                ),
+                node,
+            )
+        try:
+            return sql, self.engine.columns(sql)
+        except Error as error:
+            raise statement.locate(error, node) from None
+
+    def _label(self, statement: Statement, node: exp.Expression, columns: list[Column], where: str) -> Column:
+        name = node.name
+        for column in columns:
+            if column.name.lower() == name.lower():
+                return column
+        raise statement.locate(
+            UndefinedColumnError(
+                f"column '{name}' does not exist in {where}",
+                hint=f"{where} has columns: {', '.join(c.name for c in columns)}",
+            ),
+            node,
+        )
+
+    def _model_name(self, statement: Statement, node: exp.Expression) -> str:
+        name = node.name
+        if not self.context.catalog.exists(name):
+            known = self.context.catalog.names()
+            raise statement.locate(
+                UndefinedModelError(
+                    f"model '{name}' does not exist",
+                    hint=(f"known models: {', '.join(known)}" if known
+                          else f"create it with CREATE MODEL {name} PREDICT <column> FROM <table>"),
+                ),
+                node,
+            )
+        return name
+
+    def _features(
+        self, statement: Statement, label: Column, training: list[Column], scoring: list[Column] | None,
+        where: exp.Expression,
+    ) -> tuple[list[FeatureColumn], list[str]]:
+        """Feature columns: training columns but the label (present in the scoring input, if any)."""
+        scoring_names = {c.name.lower() for c in scoring} if scoring is not None else None
+        features: list[FeatureColumn] = []
+        dropped: list[str] = []
+        for column in training:
+            if column.name.lower() == label.name.lower():
+                continue
+            if scoring_names is not None and column.name.lower() not in scoring_names:
+                dropped.append(f"{column.name} (not in the input)")
+                continue
+            feature = feature_column(column)
+            if feature is None:
+                dropped.append(f"{column.name} ({column.type} cannot be a feature)")
+            else:
+                features.append(feature)
+        if not features:
+            raise statement.locate(
+                TrainingError(
+                    "no column can serve as a feature",
+                    hint="features are the training table's columns other than the label, of numeric, "
+                    "boolean, string, enum or date type, that the input table also has",
+                ),
+                where,
+            )
+        return features, dropped
+
+    def _nonempty_training(self, statement: Statement, relation_sql: str, label: Column,
+                           where: exp.Expression) -> int:
+        table = self.engine.query_arrow(
+            f"SELECT count(*) AS n, count({quote(label.name)}) AS labeled FROM {relation_sql}"
+        )
+        rows, labeled = table.column(0)[0].as_py(), table.column(1)[0].as_py()
+        if rows == 0:
+            raise statement.locate(
+                TrainingError(
+                    f"the training table {relation_sql} has no rows",
+                    hint="train on a table with labeled rows",
+                ),
+                where,
+            )
+        if labeled == 0:
+            raise statement.locate(
+                TrainingError(
+                    f"the label column '{label.name}' is NULL in every row of {relation_sql}",
+                    hint="fill in labels for some rows, or use CROWD LABEL to collect them",
+                ),
+                where,
+            )
+        return int(rows)
+
+    def _search_spec(self, statement: Statement, search: ast.SearchClause | None) -> tuple[Any, dict[str, Any]]:
+        from paqdb.search import SearchSpec
+
+        options = search.options() if search is not None else {}
+        try:
+            return SearchSpec.from_options(options), options
+        except Error as error:
+            node = search
+            if search is not None and isinstance(error, InvalidParameterError):
+                for option in search.expressions:
+                    if option.option_name in error.message:
+                        node = option
+                        break
+            raise statement.locate(error, node) from None
+
+    # -- PREDICT / CREATE MODEL -----------------------------------------------------------------------
+
+    def _plan_training(
+        self, statement: Statement, label_node: exp.Expression, given_node: exp.Expression,
+        scoring_columns: list[Column] | None, search: ast.SearchClause | None,
+    ) -> tuple[LogicalNode, list[ops.PhysicalOperator], list[FeatureColumn], Column, str, Any, dict[str, Any],
+               list[str]]:
+        given_sql, given_columns = self._relation(statement, given_node)
+        label = self._label(statement, label_node, given_columns, given_sql)
+        label_type = label_model_type(label.type)
+        if label_type is None:
+            raise statement.locate(
+                TrainingError(
+                    f"column '{label.name}' has type {label.type}, which cannot be predicted",
+                    hint="predict a numeric, boolean, string or enum column",
+                ),
+                label_node,
+            )
+        features, dropped = self._features(statement, label, given_columns, scoring_columns, given_node)
+        spec, options = self._search_spec(statement, search)
+        rows = self._nonempty_training(statement, given_sql, label, given_node)
+        rewrites = [
+            f"column pruning: read {len(features)} feature columns and the label '{label.name}' "
+            f"of {len(given_columns)} columns",
+            "feature typing: numbers and dates -> DOUBLE, booleans -> BOOLEAN, strings and enums -> VARCHAR, "
+            "cast in SQL so training and scoring read identical types",
+        ]
+        if dropped:
+            rewrites.append(f"dropped columns: {', '.join(dropped)}")
+        scan = LogicalNode("Scan", {"relation": given_sql, "rows": rows,
+                                    "columns": [f.name for f in features] + [label.name]})
+        train = LogicalNode("TrainModel", {"label": label.name, "task": spec.task or "inferred from the label",
+                                           "search": options or "defaults"}, [scan])
+        physical: list[ops.PhysicalOperator] = [
+            ops.TrainingScan(given_sql, features, label.name, label_type),
+            ops.ModelSearchOp(label.name, spec),
+        ]
+        return train, physical, features, label, label_type, spec, options, rewrites
+
+    def _plan_predict(self, statement: Statement, node: ast.Predict) -> Plan:
+        source_sql, source_columns = self._relation(statement, node.args["source"])
+        label_node = node.this
+        if node.args.get("model") is not None:
+            name = self._model_name(statement, node.args["model"])
+            record = self.context.catalog.get(name, with_artifact=False)
+            if label_node.name.lower() != record.label.lower():
+                raise statement.locate(
+                    InvalidParameterError(
+                        f"model '{name}' predicts '{record.label}', not '{label_node.name}'",
+                        hint=f"write PREDICT {record.label} FROM ... USING MODEL {name}",
+                    ),
+                    label_node,
+                )
+            self._check_inputs(statement, name, record.features, source_columns, node.args["source"])
+            features = [f for f in (feature_column(c) for c in record.features) if f is not None]
+            prediction_type = _prediction_type(record.task, label_model_type(record.label_type) or "VARCHAR")
+            function = self._scoring_function_name(name, record.version)
+            load = LogicalNode("Model", {"name": name, "version": record.version, "family": record.family})
+            physical: list[ops.PhysicalOperator] = [ops.LoadModel(name, record.version)]
+            if (name.lower(), record.version) not in self.context.scoring_functions:
+                physical.append(ops.RegisterScorer(function, features, prediction_type, f"model:{name.lower()}"))
+                physical.append(_RememberFunction(name, record.version, function))
+            label_name, label_sql_type, task = record.label, record.label_type, record.task
+            drop_after = None
+            rewrites = [f"model binding: {name} version {record.version} from the catalog"]
+            model_node = load
+        else:
+            model_node, physical, features, label, label_type, spec, _, rewrites = self._plan_training(
+                statement, label_node, node.args["given"], source_columns, node.args.get("search")
+            )
+            label_name, label_sql_type = label.name, label.type
+            task = spec.task  # None: the search infers it from the label
+            function = f"paqdb_score_tmp_{uuid.uuid4().hex[:12]}"
+            physical.append(_ResolvePredictionType(function, features, label_type))
+            drop_after = function
+        rewrites.append("scoring pushed into the engine: one vectorised call per vector, no row-by-row Python")
+        physical.append(
+            ops.ScoreQuery(source_sql, source_columns, function, features, label_name, label_sql_type, task,
+                           drop_function=drop_after)
+        )
+        scan = LogicalNode("Scan", {"relation": source_sql, "columns": len(source_columns)})
+        logical = LogicalNode("Predict", {"label": label_name, "output": f"predicted_{label_name}"},
+                              [scan, model_node])
+        return Plan(statement.text, logical, physical, rewrites)
+
+    def _plan_create_model(self, statement: Statement, node: ast.CreateModel) -> Plan:
+        name = node.this.name
+        replace = bool(node.args.get("replace"))
+        if not replace and self.context.catalog.exists(name):
+            if node.args.get("exists"):
+                return Plan(statement.text, LogicalNode("CreateModel", {"model": name, "skipped": "exists"}),
+                            [_Noop("CREATE MODEL", f"model {name} already exists; nothing done")])
+            from paqdb.errors import DuplicateModelError
+
+            raise statement.locate(
+                DuplicateModelError(
+                    f"model '{name}' already exists",
+                    hint=f"use CREATE OR REPLACE MODEL {name} ... for a new version, or DROP MODEL {name}",
+                ),
+                node.this,
+            )
+        train, physical, features, label, label_type, spec, options, rewrites = self._plan_training(
+            statement, node.args["label"], node.args["source"], None, node.args.get("search")
+        )
+        source_sql = node.args["source"].sql(dialect="duckdb")
+        physical.append(
+            ops.StoreModel(name, label.name, label.type, features, options, statement.text, replace)
+        )
+        logical = LogicalNode("CreateModel", {"model": name, "replace": replace},
+                              [LogicalNode("StoreModel", {"catalog": "paqdb schema, one transaction"}, [train])])
+        del label_type, spec, source_sql
+        return Plan(statement.text, logical, physical, rewrites)
+
+    def _check_inputs(self, statement: Statement, model: str, features: list[Column], columns: list[Column],
+                      where: exp.Expression) -> None:
+        present = {c.name.lower() for c in columns}
+        missing = [f.name for f in features if f.name.lower() not in present]
+        if missing:
+            raise statement.locate(
+                UndefinedColumnError(
+                    f"model '{model}' needs column(s) {', '.join(missing)}, missing from the input",
+                    hint="score a table with the columns the model was trained on (DESCRIBE MODEL shows it)",
+                ),
+                where,
+            )
+
+    def _scoring_function_name(self, name: str, version: int) -> str:
+        known = self.context.scoring_functions.get((name.lower(), version))
+        return known.name if known is not None else function_name(name, version)
+
+    # -- PREDICT(...) inside queries ------------------------------------------------------------------
+
+    def _plan_query_with_predict(self, statement: Statement, node: exp.Expression) -> Plan:
+        calls = list(node.find_all(ast.PredictCall))
+        physical: list[ops.PhysicalOperator] = []
+        models: list[LogicalNode] = []
+        prepared: dict[str, tuple[str, str, list[FeatureColumn]]] = {}
+        for call in calls:
+            name = self._model_name(statement, call.args["model"])
+            key = name.lower()
+            if key not in prepared:
+                record = self.context.catalog.get(name, with_artifact=False)
+                features = [f for f in (feature_column(c) for c in record.features) if f is not None]
+                prediction_type = _prediction_type(record.task, label_model_type(record.label_type) or "VARCHAR")
+                function = self._scoring_function_name(name, record.version)
+                physical.append(ops.LoadModel(name, record.version))
+                if (key, record.version) not in self.context.scoring_functions:
+                    physical.append(ops.RegisterScorer(function, features, prediction_type, f"model:{key}"))
+                    physical.append(_RememberFunction(name, record.version, function))
+                prepared[key] = (function, record.label_type, features)
+                models.append(LogicalNode("Model", {"name": name, "version": record.version}))
+            function, label_sql_type, features = prepared[key]
+            if call.this.name.lower() != self.context.catalog.get(name, with_artifact=False).label.lower():
+                raise statement.locate(
+                    InvalidParameterError(f"model '{name}' does not predict '{call.this.name}'"), call.this
+                )
+            args = ", ".join(f.expression for f in features)
+            call.replace(exp.maybe_parse(f"CAST(({function}({args})).prediction AS {label_sql_type})",
+                                         dialect="duckdb"))
+        sql = node.sql(dialect="duckdb")
+        physical.append(ops.RunQuery(sql))
+        logical = LogicalNode("Query", {"predict_calls": len(calls)}, models)
+        return Plan(statement.text, logical, physical,
+                    ["PREDICT(... USING MODEL m) -> the model's vectorised scoring function"])
+
+    # -- LOAD DATASET ---------------------------------------------------------------------------------
+
+    def _plan_load_dataset(self, statement: Statement, node: ast.LoadDataset) -> Plan:
+        from paqdb import datasets
+
+        name = node.this.name.lower()
+        if name not in datasets.names():
+            raise statement.locate(
+                InvalidParameterError(
+                    f"unknown dataset '{node.this.name}'",
+                    hint=f"available datasets: {', '.join(datasets.names())}",
+                ),
+                node.this,
+            )
+        target = node.args["target"].sql(dialect="duckdb") if node.args.get("target") else name
+        if self.engine.relation_exists(target):
+            raise statement.locate(
+                InvalidParameterError(
+                    f"table '{target}' already exists",
+                    hint=f"choose another name: LOAD DATASET {name} AS {name}_2, or DROP TABLE {target}",
+                ),
+                node,
+            )
+        return Plan(statement.text, LogicalNode("LoadDataset", {"dataset": name, "table": target}),
+                    [ops.LoadDatasetOp(name, target)])
+
+
+def _prediction_type(task: str, label_type: str) -> str:
+    return "DOUBLE" if task == "regression" else label_type
+
+
+class _RememberFunction(ops.PhysicalOperator):
+    """Note that a catalog model's scoring function is registered, so later statements reuse it."""
+
+    name = "CacheScoringFunction"
+
+    def __init__(self, model: str, version: int, function: str) -> None:
+        self.model, self.version, self.function = model, version, function
+
+    def describe(self) -> dict[str, Any]:
+        return {"function": self.function}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        from paqdb.udfs.scoring import ScoringFunction
+
+        context.scoring_functions[(self.model.lower(), self.version)] = ScoringFunction(self.function, (), "")
+
+
+class _ResolvePredictionType(ops.PhysicalOperator):
+    """Register a freshly trained model for scoring, typed by the task the search settled on."""
+
+    name = "RegisterScoringFunction"
+
+    def __init__(self, function: str, features: list[FeatureColumn], label_type: str) -> None:
+        self.function, self.features, self.label_type = function, features, label_type
+
+    def describe(self) -> dict[str, Any]:
+        return {"function": self.function, "inputs": len(self.features),
+                "vectorised": "Arrow, one call per 2048-row vector", "dropped after": "the statement"}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        from paqdb.udfs import scoring
+
+        model = state.values["search_result"].model
+        prediction_type = _prediction_type(model.task, self.label_type)
+        scoring.register(context.engine, self.function, model, [f.model_type for f in self.features],
+                         prediction_type)
+
+
+class _Noop(ops.PhysicalOperator):
+    name = "Nothing"
+
+    def __init__(self, status: str, message: str) -> None:
+        self.status, self.message = status, message
+
+    def describe(self) -> dict[str, Any]:
+        return {"reason": self.message}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        state.values["result"] = ExecResult(None, 0, [], self.status)
+        state.values["message"] = self.message

@@ -1,0 +1,369 @@
+"""The paqdb dialect: DuckDB's SQL plus the PAQ statements and the ``PREDICT(... USING MODEL m)`` call.
+
+Following sqlglot's own dialects, every grammar rule is a ``_parse_<thing>`` method, new words are
+matched with ``_match_text_seq`` (sqlglot's ``TokenType`` is a closed enum) and the generator finds the
+custom nodes through ``TRANSFORMS``. Plain DuckDB statements never reach this parser: the statement
+splitter in :mod:`paqdb.sql.parse` hands them to DuckDB as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.generators.duckdb import DuckDBGenerator
+from sqlglot.parsers.duckdb import DuckDBParser
+from sqlglot.tokens import Token, TokenType
+
+from paqdb.errors import Error, InvalidParameterError
+from paqdb.sql import ast
+
+
+class PositionedSyntaxError(Exception):
+    """Raised inside the parser; :mod:`paqdb.sql.parse` turns it into a :class:`paqdb.errors.ParseError`."""
+
+    def __init__(self, message: str, offset: int, token_text: str, error: Error | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+        self.token_text = token_text
+        #: a semantic error found while parsing (a bad option value); raised as is, with a position.
+        self.error = error
+
+
+class PaqParser(DuckDBParser):
+    """DuckDB's parser with the paqdb statements added in front of ``_parse_statement``."""
+
+    FUNCTION_PARSERS = {
+        **DuckDBParser.FUNCTION_PARSERS,
+        "PREDICT": lambda self: self._parse_predict_call(),
+    }
+
+    def raise_error(self, message: str, token: Token | None = None) -> None:  # type: ignore[override]
+        self._raise_at(message, token)
+
+    def _raise_at(self, message: str, token: Token | None, error: Error | None = None) -> None:
+        at_end = self._at_end() and (
+            token is None or token.token_type == TokenType.SENTINEL or token is self._prev
+        )
+        if at_end or token is None:
+            token = self._prev if at_end else self._curr
+        offset = token.end + 1 if at_end else token.start
+        raise PositionedSyntaxError(message, offset, "" if at_end else token.text, error)
+
+    def _at_end(self) -> bool:
+        return self._curr is None or self._curr.token_type == TokenType.SENTINEL
+
+    # -- statements ---------------------------------------------------------------------------------
+
+    def _parse_statement(self) -> exp.Expression | None:
+        if self._at_end():
+            return None
+        index = self._index
+        for words, rule in self._PAQ_RULES:
+            if self._match_text_seq(*words):
+                node = rule(self)
+                if node is not None:
+                    if not self._at_end():
+                        self.raise_error(f"unexpected '{self._curr.text}' after the end of the statement")
+                    return node
+            self._retreat(index)
+        return super()._parse_statement()
+
+    def _parse_predict_statement(self) -> ast.Predict | None:
+        if not self._at_end() and self._curr.token_type == TokenType.L_PAREN:
+            return None  # PREDICT( ... ) is the expression form, not the statement
+        start = self._prev
+        label = self._parse_required_identifier("the column to predict")
+        self._expect_word("FROM", "PREDICT <column> FROM <table> GIVEN <labeled table>")
+        source = self._parse_relation()
+        given = self._parse_relation() if self._match_text_seq("GIVEN") else None
+        model = None
+        search = None
+        while self._match(TokenType.USING):
+            if self._match_text_seq("MODEL"):
+                if model is not None:
+                    self.raise_error("USING MODEL is given twice", self._prev)
+                model = self._parse_required_identifier("a model name")
+            elif self._match_text_seq("SEARCH"):
+                if search is not None:
+                    self.raise_error("USING SEARCH is given twice", self._prev)
+                search = self._parse_search_clause()
+            else:
+                self.raise_error("expected MODEL or SEARCH after USING")
+        if given is None and model is None:
+            self.raise_error(
+                "PREDICT needs GIVEN <labeled table> to train on, or USING MODEL <name>",
+                self._curr or self._prev,
+            )
+        if given is not None and model is not None:
+            self.raise_error("PREDICT takes GIVEN or USING MODEL, not both", start)
+        if model is not None and search is not None:
+            self.raise_error("USING SEARCH applies to training; a stored model is already trained", start)
+        return self.expression(
+            ast.Predict(this=label, source=source, given=given, model=model, search=search), token=start
+        )
+
+    def _parse_create_model(self) -> ast.CreateModel | None:
+        start = self._prev
+        replace = self._match_text_seq("OR", "REPLACE")
+        if not self._match_text_seq("MODEL"):
+            return None
+        exists = self._match_text_seq("IF", "NOT", "EXISTS")
+        name = self._parse_required_identifier("a model name")
+        self._expect_word("PREDICT", "CREATE MODEL <name> PREDICT <column> FROM <table>")
+        label = self._parse_required_identifier("the column to predict")
+        self._expect_word("FROM", "CREATE MODEL <name> PREDICT <column> FROM <table>")
+        source = self._parse_relation()
+        search = None
+        if self._match(TokenType.USING):
+            self._expect_word("SEARCH", "CREATE MODEL ... USING SEARCH (families => [...])")
+            search = self._parse_search_clause()
+        return self.expression(
+            ast.CreateModel(
+                this=name, label=label, source=source, search=search, replace=replace, exists=exists
+            ),
+            token=start,
+        )
+
+    def _parse_show_models(self) -> ast.ShowModels:
+        return self.expression(ast.ShowModels())
+
+    def _parse_describe_model(self) -> ast.DescribeModel | None:
+        if self._at_end():
+            return None  # DESCRIBE model: a table called "model"
+        return self.expression(ast.DescribeModel(this=self._parse_required_identifier("a model name")))
+
+    def _parse_drop_model(self) -> ast.DropModel:
+        exists = self._match_text_seq("IF", "EXISTS")
+        return self.expression(
+            ast.DropModel(this=self._parse_required_identifier("a model name"), exists=exists)
+        )
+
+    def _parse_clean(self) -> ast.Clean:
+        table = self._parse_relation()
+        self._match(TokenType.FOR)
+        self._expect_word("PREDICT", "CLEAN <table> PREDICT <column> [USING MODEL m] [WITH (...)]")
+        label = self._parse_required_identifier("the column the model predicts")
+        model = None
+        if self._match(TokenType.USING):
+            self._expect_word("MODEL", "CLEAN <table> PREDICT <column> USING MODEL <name>")
+            model = self._parse_required_identifier("a model name")
+        return self.expression(
+            ast.Clean(this=table, label=label, model=model, expressions=self._parse_with_options())
+        )
+
+    def _parse_crowd_label(self) -> ast.CrowdLabel:
+        column = self._parse_required_identifier("the column to label")
+        self._expect_word("FROM", "CROWD LABEL <column> FROM <table> [GIVEN <labeled>] [WITH (...)]")
+        source = self._parse_relation()
+        given = self._parse_relation() if self._match_text_seq("GIVEN") else None
+        return self.expression(
+            ast.CrowdLabel(this=column, source=source, given=given, expressions=self._parse_with_options())
+        )
+
+    def _parse_causal_freq(self) -> ast.CausalFreq:
+        columns = self._parse_csv(lambda: self._parse_required_identifier("a value column"))
+        self._expect_word("FROM", "CAUSAL FREQ <x>, <y> FROM <table> TIME <column>")
+        source = self._parse_relation()
+        self._expect_word("TIME", "CAUSAL FREQ <x>, <y> FROM <table> TIME <column>")
+        time = self._parse_required_identifier("the time column")
+        by = self._parse_required_identifier("the series column") if self._match_text_seq("BY") else None
+        return self.expression(
+            ast.CausalFreq(
+                columns=columns, source=source, time=time, by=by, expressions=self._parse_with_options()
+            )
+        )
+
+    def _parse_load_dataset(self) -> ast.LoadDataset:
+        name = self._parse_required_identifier("a dataset name")
+        target = self._parse_table_parts() if self._match(TokenType.ALIAS) else None
+        return self.expression(ast.LoadDataset(this=name, target=target))
+
+    _PAQ_RULES: tuple[tuple[tuple[str, ...], Callable[[Any], exp.Expression | None]], ...] = (
+        (("PREDICT",), _parse_predict_statement),
+        (("CREATE",), _parse_create_model),
+        (("SHOW", "MODELS"), _parse_show_models),
+        (("DESCRIBE", "MODEL"), _parse_describe_model),
+        (("DESC", "MODEL"), _parse_describe_model),
+        (("DROP", "MODEL"), _parse_drop_model),
+        (("CLEAN",), _parse_clean),
+        (("CROWD", "LABEL"), _parse_crowd_label),
+        (("CAUSAL", "FREQ"), _parse_causal_freq),
+        (("LOAD", "DATASET"), _parse_load_dataset),
+    )
+
+    # -- pieces ---------------------------------------------------------------------------------------
+
+    def _parse_predict_call(self) -> ast.PredictCall:
+        label = self._parse_required_identifier("the column to predict")
+        if not self._match(TokenType.USING) or not self._match_text_seq("MODEL"):
+            self.raise_error("expected USING MODEL <name> in PREDICT(<column> USING MODEL <name>)")
+        model = self._parse_required_identifier("a model name")
+        return self.expression(ast.PredictCall(this=label, model=model))
+
+    def _parse_relation(self) -> exp.Expression:
+        if self._match(TokenType.L_PAREN):
+            query = self._parse_select()
+            if query is None:
+                self.raise_error("expected a query inside the parentheses")
+            self._match_r_paren()
+            return self.expression(exp.Subquery(this=query))
+        if self._at_end() or self._curr.token_type not in self.ID_VAR_TOKENS:
+            self.raise_error("expected a table name or a (query)")
+        table = self._parse_table_parts()
+        if table is None:
+            self.raise_error("expected a table name or a (query)")
+        return table
+
+    def _parse_required_identifier(self, what: str) -> exp.Identifier:
+        if self._at_end() or self._curr.token_type not in self.ID_VAR_TOKENS | {TokenType.IDENTIFIER}:
+            self.raise_error(f"expected {what}")
+        identifier = self._parse_id_var(any_token=False)
+        if identifier is None:
+            self.raise_error(f"expected {what}")
+        return identifier  # type: ignore[return-value]
+
+    def _expect_word(self, word: str, form: str) -> None:
+        if not self._match_text_seq(word):
+            self.raise_error(f"expected {word}: the statement reads {form}")
+
+    def _parse_search_clause(self) -> ast.SearchClause:
+        return self.expression(ast.SearchClause(expressions=self._parse_option_list()))
+
+    def _parse_with_options(self) -> list[ast.Option]:
+        return self._parse_option_list() if self._match(TokenType.WITH) else []
+
+    def _parse_option_list(self) -> list[ast.Option]:
+        if not self._match(TokenType.L_PAREN):
+            self.raise_error("expected '(' to start the option list, e.g. (budget => '2 minutes')")
+        options: list[ast.Option] = []
+        if self._match(TokenType.R_PAREN):
+            return options
+        seen: set[str] = set()
+        while True:
+            if self._at_end() or self._curr.token_type in (TokenType.R_PAREN, TokenType.COMMA):
+                self.raise_error("expected an option name, e.g. budget => '2 minutes'")
+            name_token = self._curr
+            name = self._parse_id_var(any_token=True)
+            if not self._match_set((TokenType.FARROW, TokenType.EQ)):
+                self.raise_error("expected '=>' after the option name")
+            value_token = self._curr
+            value = self._parse_option_value()
+            option = self.expression(ast.Option(this=name, expression=value))
+            if option.option_name in seen:
+                error = InvalidParameterError(f"option '{option.option_name}' is given twice", hint="give it once")
+                self._raise_at(error.message, name_token, error)
+            seen.add(option.option_name)
+            try:
+                option.value()
+            except Error as error:
+                self._raise_at(error.message, value_token, error)
+            options.append(option)
+            if not self._match(TokenType.COMMA):
+                break
+        if not self._match(TokenType.R_PAREN):
+            self.raise_error("expected ',' or ')' in the option list")
+        return options
+
+    def _parse_option_value(self) -> exp.Expression:
+        if (
+            not self._at_end()
+            and self._curr.text.upper() == "RANGE"
+            and self._next.token_type == TokenType.L_PAREN
+        ):
+            self._advance(2)
+            bounds = self._parse_csv(self._parse_bitwise)
+            self._match_r_paren()
+            return self.expression(ast.RangeValue(expressions=bounds))
+        value = self._parse_bitwise()
+        if value is None:
+            self.raise_error("expected an option value")
+        return value  # type: ignore[return-value]
+
+
+def _options_sql(gen: DuckDBGenerator, options: list[ast.Option] | None) -> str:
+    return "(" + ", ".join(gen.sql(o) for o in options or []) + ")"
+
+
+def _relation_sql(gen: DuckDBGenerator, node: exp.Expression) -> str:
+    return gen.sql(node)
+
+
+def _predict_sql(gen: DuckDBGenerator, e: ast.Predict) -> str:
+    parts = [f"PREDICT {gen.sql(e, 'this')} FROM {_relation_sql(gen, e.args['source'])}"]
+    if e.args.get("given") is not None:
+        parts.append(f"GIVEN {_relation_sql(gen, e.args['given'])}")
+    if e.args.get("model") is not None:
+        parts.append(f"USING MODEL {gen.sql(e, 'model')}")
+    if e.args.get("search") is not None:
+        parts.append(gen.sql(e, "search"))
+    return " ".join(parts)
+
+
+def _create_model_sql(gen: DuckDBGenerator, e: ast.CreateModel) -> str:
+    head = "CREATE OR REPLACE MODEL" if e.args.get("replace") else "CREATE MODEL"
+    if e.args.get("exists"):
+        head += " IF NOT EXISTS"
+    text = (
+        f"{head} {gen.sql(e, 'this')} PREDICT {gen.sql(e, 'label')} "
+        f"FROM {_relation_sql(gen, e.args['source'])}"
+    )
+    if e.args.get("search") is not None:
+        text += " " + gen.sql(e, "search")
+    return text
+
+
+def _with_sql(gen: DuckDBGenerator, e: exp.Expression) -> str:
+    return f" WITH {_options_sql(gen, e.expressions)}" if e.expressions else ""
+
+
+class PaqGenerator(DuckDBGenerator):
+    """DuckDB's generator plus canonical text for the paqdb nodes."""
+
+    TRANSFORMS = {
+        **DuckDBGenerator.TRANSFORMS,
+        ast.Option: lambda gen, e: f"{gen.sql(e, 'this')} => {gen.sql(e, 'expression')}",
+        ast.RangeValue: lambda gen, e: f"RANGE({gen.expressions(e, flat=True)})",
+        ast.SearchClause: lambda gen, e: f"USING SEARCH {_options_sql(gen, e.expressions)}",
+        ast.Predict: _predict_sql,
+        ast.CreateModel: _create_model_sql,
+        ast.ShowModels: lambda gen, e: "SHOW MODELS",
+        ast.DescribeModel: lambda gen, e: f"DESCRIBE MODEL {gen.sql(e, 'this')}",
+        ast.DropModel: lambda gen, e: (
+            f"DROP MODEL {'IF EXISTS ' if e.args.get('exists') else ''}{gen.sql(e, 'this')}"
+        ),
+        ast.Clean: lambda gen, e: (
+            f"CLEAN {gen.sql(e, 'this')} PREDICT {gen.sql(e, 'label')}"
+            + (f" USING MODEL {gen.sql(e, 'model')}" if e.args.get("model") else "")
+            + _with_sql(gen, e)
+        ),
+        ast.CrowdLabel: lambda gen, e: (
+            f"CROWD LABEL {gen.sql(e, 'this')} FROM {gen.sql(e, 'source')}"
+            + (f" GIVEN {gen.sql(e, 'given')}" if e.args.get("given") else "")
+            + _with_sql(gen, e)
+        ),
+        ast.CausalFreq: lambda gen, e: (
+            f"CAUSAL FREQ {gen.expressions(e, 'columns', flat=True)} FROM {gen.sql(e, 'source')}"
+            f" TIME {gen.sql(e, 'time')}"
+            + (f" BY {gen.sql(e, 'by')}" if e.args.get("by") else "")
+            + _with_sql(gen, e)
+        ),
+        ast.LoadDataset: lambda gen, e: (
+            f"LOAD DATASET {gen.sql(e, 'this')}"
+            + (f" AS {gen.sql(e, 'target')}" if e.args.get("target") else "")
+        ),
+        ast.Explain: lambda gen, e: (
+            f"EXPLAIN {'ANALYZE ' if e.args.get('analyze') else ''}{gen.sql(e, 'this')}"
+        ),
+        ast.PredictCall: lambda gen, e: f"PREDICT({gen.sql(e, 'this')} USING MODEL {gen.sql(e, 'model')})",
+    }
+
+
+class Paq(DuckDB):
+    """sqlglot dialect of paqdb: ``sqlglot.parse_one(sql, dialect=Paq)`` parses PAQ statements."""
+
+    Parser = PaqParser
+    Generator = PaqGenerator

@@ -1,0 +1,223 @@
+"""From SQL text to statements: split a script, tell paqdb statements from plain DuckDB SQL, parse.
+
+A script is split at the semicolons that DuckDB's tokenizer sees (not those in strings or comments).
+Each statement is then one of:
+
+* a **paqdb statement** (``PREDICT ...``, ``CREATE MODEL ...``, ``EXPLAIN PREDICT ...`` ...): parsed by
+  the :class:`~paqdb.sql.dialect.Paq` dialect into a typed AST;
+* **plain SQL that calls** ``PREDICT(... USING MODEL m)``: parsed too, so the planner can rewrite the
+  call into a scoring function;
+* **plain DuckDB SQL**: not parsed at all. Its exact text goes to DuckDB, so it behaves exactly as in
+  DuckDB, errors included.
+
+Syntax errors carry the line and column (1-based, of the offending token's first character) in the
+whole script and the statement text, so ``str(error)`` shows a caret under the token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.dialects.duckdb import DuckDB
+from sqlglot.errors import ParseError as SqlglotParseError
+from sqlglot.errors import TokenError
+from sqlglot.tokens import Token, TokenType
+
+from paqdb.errors import Error, ParseError
+from paqdb.sql import ast
+from paqdb.sql.dialect import Paq, PositionedSyntaxError
+
+_TOKENIZER_DIALECT = DuckDB()
+_PAQ_DIALECT = Paq()
+
+# Leading words that make a statement paqdb's (matched case-insensitively, token by token).
+_PAQ_PREFIXES: tuple[tuple[str, ...], ...] = (
+    ("PREDICT",),
+    ("CREATE", "MODEL"),
+    ("CREATE", "OR", "REPLACE", "MODEL"),
+    ("SHOW", "MODELS"),
+    ("DROP", "MODEL"),
+    ("CLEAN",),
+    ("CROWD", "LABEL"),
+    ("CAUSAL", "FREQ"),
+    ("LOAD", "DATASET"),
+)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement of a script.
+
+    Attributes:
+        text: the statement exactly as written (without its terminating semicolon).
+        offset: where ``text`` starts in ``script``.
+        script: the whole submitted text, for error positions.
+        ast: the parsed AST, or None for plain DuckDB SQL that is passed through untouched.
+    """
+
+    text: str
+    offset: int
+    script: str
+    ast: exp.Expression | None
+
+    @property
+    def is_plain(self) -> bool:
+        """True for plain DuckDB SQL that goes to DuckDB as written."""
+        return self.ast is None
+
+    @property
+    def is_paq(self) -> bool:
+        """True for one of the statements paqdb adds (PREDICT, CREATE MODEL, ...)."""
+        return isinstance(self.ast, ast.PaqStatement)
+
+    def position(self, offset_in_text: int = 0) -> tuple[int, int]:
+        """1-based (line, column) in the script of an offset inside this statement's text."""
+        return line_column(self.script, self.offset + offset_in_text)
+
+    def locate(self, error: Error, node: exp.Expression | None = None) -> Error:
+        """Attach the position of ``node`` (or of the statement start) to ``error`` and return it."""
+        start = node.meta.get("start") if node is not None else None
+        line, column = self.position(int(start) if start is not None else _leading_space(self.text))
+        return error.with_position(line, column, self.script)
+
+
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of character ``offset`` in ``text``."""
+    offset = max(0, min(offset, len(text)))
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def parse(script: str) -> list[Statement]:
+    """Split ``script`` into statements and parse the paqdb ones.
+
+    Raises:
+        ParseError: a paqdb statement (or a query calling ``PREDICT(...)``) does not parse; the error
+            carries line and column of the offending token in ``script``.
+    """
+    return [_classify_and_parse(script, offset, text) for offset, text in split(script)]
+
+
+def parse_one(sql: str) -> Statement:
+    """Parse text holding exactly one statement."""
+    statements = parse(sql)
+    if len(statements) != 1:
+        raise ParseError(f"expected one statement, found {len(statements)}", hint="run them one by one")
+    return statements[0]
+
+
+def split(script: str) -> list[tuple[int, str]]:
+    """Split ``script`` at top-level semicolons into ``(offset, text)`` pairs, skipping empty ones.
+
+    Text that DuckDB's tokenizer cannot read (an unterminated string, say) is returned whole, so DuckDB
+    reports the error in its own words.
+    """
+    try:
+        tokens = _TOKENIZER_DIALECT.tokenize(script)
+    except TokenError:
+        return [(_leading_space(script), script.strip())] if script.strip() else []
+    pieces: list[tuple[int, str]] = []
+    start = 0
+    has_token = False
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if has_token:
+                pieces.append(_trimmed(script, start, token.start))
+            start, has_token = token.end + 1, False
+        else:
+            has_token = True
+    if has_token:
+        pieces.append(_trimmed(script, start, len(script)))
+    return pieces
+
+
+def _trimmed(script: str, start: int, end: int) -> tuple[int, str]:
+    raw = script[start:end]
+    return start + _leading_space(raw), raw.strip()
+
+
+def _leading_space(text: str) -> int:
+    return len(text) - len(text.lstrip())
+
+
+def _classify_and_parse(script: str, offset: int, text: str) -> Statement:
+    try:
+        tokens = _TOKENIZER_DIALECT.tokenize(text)
+    except TokenError:
+        return Statement(text, offset, script, None)
+    if not tokens:
+        return Statement(text, offset, script, None)
+
+    if tokens[0].token_type == TokenType.COMMAND and tokens[0].text.upper() == "EXPLAIN":
+        return _parse_explain(script, offset, text, tokens)
+    if _is_paq(tokens) or _calls_predict(tokens):
+        return Statement(text, offset, script, _parse_with_dialect(script, offset, text))
+    return Statement(text, offset, script, None)
+
+
+def _is_paq(tokens: list[Token]) -> bool:
+    words = [t.text.upper() if t.token_type != TokenType.STRING else "" for t in tokens[:4]]
+    if words[0] == "PREDICT":
+        return len(tokens) > 1 and tokens[1].token_type != TokenType.L_PAREN
+    if words[:2] in (["DESCRIBE", "MODEL"], ["DESC", "MODEL"]):
+        return len(tokens) > 2  # DESCRIBE model (alone) describes a table called "model"
+    return any(tuple(words[: len(prefix)]) == prefix for prefix in _PAQ_PREFIXES)
+
+
+def _calls_predict(tokens: list[Token]) -> bool:
+    return any(
+        a.text.upper() == "PREDICT"
+        and a.token_type != TokenType.STRING
+        and b.token_type == TokenType.L_PAREN
+        and (previous is None or previous.token_type != TokenType.DOT)
+        for previous, a, b in zip([None, *tokens], tokens, tokens[1:], strict=False)
+    )
+
+
+def _parse_explain(script: str, offset: int, text: str, tokens: list[Token]) -> Statement:
+    # DuckDB's tokenizer reads EXPLAIN as a command: everything after it is one string token.
+    if len(tokens) < 2:
+        return Statement(text, offset, script, None)
+    inner_start = tokens[1].start
+    inner = text[inner_start:]
+    analyze = False
+    first_word = inner.split(None, 1)[0].upper() if inner.split() else ""
+    if first_word == "ANALYZE":
+        skipped = inner.upper().index("ANALYZE") + len("ANALYZE")
+        inner_start += skipped + _leading_space(inner[skipped:])
+        inner = text[inner_start:]
+        analyze = True
+    inner_statement = _classify_and_parse(script, offset + inner_start, inner)
+    if inner_statement.ast is None:
+        return Statement(text, offset, script, None)
+    node = ast.Explain(this=inner_statement.ast, analyze=analyze)
+    node.meta["start"] = 0
+    return Statement(text, offset, script, node)
+
+
+def _parse_with_dialect(script: str, offset: int, text: str) -> exp.Expression:
+    try:
+        expressions = _PAQ_DIALECT.parse(text)
+    except PositionedSyntaxError as error:
+        if error.error is not None:
+            error.error.with_position(*line_column(script, offset + error.offset), script)
+            raise error.error from None
+        near = f" at or near '{error.token_text}'" if error.token_text else " at the end of the statement"
+        line, column = line_column(script, offset + error.offset)
+        raise ParseError(f"syntax error{near}: {error.message}").with_position(line, column, script) from None
+    except SqlglotParseError as error:  # raised outside raise_error, e.g. by validation
+        line, column = line_column(script, offset)
+        message = error.errors[0]["description"] if error.errors else str(error)
+        raise ParseError(f"syntax error: {message}").with_position(line, column, script) from None
+    except Error as error:  # option values that are not literals, duplicated options
+        if error.line is None:
+            error.with_position(*line_column(script, offset), script)
+        raise
+    nodes = [e for e in expressions if e is not None]
+    if len(nodes) != 1:
+        raise ParseError("expected a single statement").with_position(
+            *line_column(script, offset), script
+        )
+    return nodes[0]
