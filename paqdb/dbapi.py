@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -147,9 +148,9 @@ class Connection:
         self.session  # noqa: B018 - raises InterfaceError when closed
         return Cursor(self)
 
-    def execute(self, operation: str, parameters: Sequence[Any] | None = None) -> Cursor:
+    def execute(self, operation: str, params: Sequence[Any] | None = None) -> Cursor:
         """Shortcut: a new cursor that has executed ``operation`` (as in sqlite3)."""
-        return self.cursor().execute(operation, parameters)
+        return self.cursor().execute(operation, params)
 
     def commit(self) -> None:
         """Commit the current transaction."""
@@ -203,6 +204,8 @@ class Cursor:
     def connection(self) -> Connection:
         if self._connection is None:
             raise InterfaceError("the cursor is closed", hint="create a new one with connection.cursor()")
+        if self._connection.closed:
+            raise InterfaceError("the cursor's connection is closed", hint="open a new one with paqdb.connect()")
         return self._connection
 
     @property
@@ -253,8 +256,7 @@ class Cursor:
             return []
         chunk = table.slice(self._position, end - self._position)
         self._position = end
-        columns = [column.to_pylist() for column in chunk.columns]
-        return list(zip(*columns, strict=True)) if columns else [() for _ in range(chunk.num_rows)]
+        return python_rows(chunk, [c.type for c in self._result.columns] if self._result else None)
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """The next row, or None when there are no more."""
@@ -281,8 +283,13 @@ class Cursor:
         return self.fetch_arrow_table().to_pandas()
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
-        while (row := self.fetchone()) is not None:
-            yield row
+        return self
+
+    def __next__(self) -> tuple[Any, ...]:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
 
     def setinputsizes(self, sizes: Sequence[Any]) -> None:
         """Accepted and ignored, as PEP 249 allows."""
@@ -304,6 +311,75 @@ class Cursor:
         """Close the cursor; later use raises InterfaceError."""
         self._connection = None
         self._result = None
+
+
+def python_rows(table: pa.Table, sql_types: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
+    """Rows of ``table`` as tuples of the Python values DuckDB's own API gives.
+
+    Arrow's conversion differs from DuckDB's for a few types; they are converted to DuckDB's form:
+    MAP -> dict, unnamed STRUCT -> tuple, fixed-size ARRAY -> tuple, INTERVAL -> timedelta (a month
+    counts 30 days, as in DuckDB), UUID -> uuid.UUID.
+    """
+    types = list(sql_types) if sql_types is not None else [""] * table.num_columns
+    columns = []
+    for column, sql_type in zip(table.columns, types, strict=True):
+        values = column.to_pylist()
+        if base_type(sql_type) == "UUID":
+            values = [None if v is None else uuid.UUID(str(v)) for v in values]
+        elif base_type(sql_type) == "BIT":
+            values = [None if v is None else _bit_string(v) for v in values]
+        elif _needs_conversion(column.type):
+            values = [_python_value(column.type, v) for v in values]
+        columns.append(values)
+    return list(zip(*columns, strict=True)) if columns else [() for _ in range(table.num_rows)]
+
+
+def _bit_string(data: bytes) -> str:
+    # DuckDB's BIT layout: the first byte counts the padding bits that lead the second byte.
+    return "".join(f"{byte:08b}" for byte in data[1:])[data[0] :]
+
+
+def _is_list(arrow_type: pa.DataType) -> bool:
+    return bool(pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type))
+
+
+def _needs_conversion(arrow_type: pa.DataType) -> bool:
+    if (
+        pa.types.is_map(arrow_type)
+        or pa.types.is_fixed_size_list(arrow_type)
+        or pa.types.is_interval(arrow_type)
+    ):
+        return True
+    if _is_list(arrow_type):
+        return _needs_conversion(arrow_type.value_type)
+    if pa.types.is_struct(arrow_type):
+        return _unnamed(arrow_type) or any(_needs_conversion(f.type) for f in arrow_type)
+    return False
+
+
+def _unnamed(struct_type: pa.StructType) -> bool:
+    # DuckDB names the fields of an unnamed STRUCT (row(...), list_zip) element1, element2, ...
+    return struct_type.num_fields > 0 and all(f.name == f"element{i}" for i, f in enumerate(struct_type, 1))
+
+
+def _python_value(arrow_type: pa.DataType, value: Any) -> Any:
+    if value is None:
+        return None
+    if pa.types.is_map(arrow_type):
+        return {_python_value(arrow_type.key_type, k): _python_value(arrow_type.item_type, v) for k, v in value}
+    if pa.types.is_fixed_size_list(arrow_type):
+        return tuple(_python_value(arrow_type.value_type, v) for v in value)
+    if _is_list(arrow_type):
+        return [_python_value(arrow_type.value_type, v) for v in value]
+    if pa.types.is_struct(arrow_type):
+        if _unnamed(arrow_type):
+            return tuple(_python_value(f.type, value[f.name]) for f in arrow_type)
+        return {f.name: _python_value(f.type, value[f.name]) for f in arrow_type}
+    if pa.types.is_interval(arrow_type):
+        return datetime.timedelta(
+            days=value.months * 30 + value.days, microseconds=value.nanoseconds // 1000
+        )
+    return value
 
 
 def connect(

@@ -15,6 +15,7 @@ from paqdb import errors
 from paqdb.engines.base import Column, ExecResult, ScalarFunction
 
 _DML_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE"}
+_COUNT_WORDS = _DML_WORDS | {"CREATE", "COPY", "DROP", "ALTER"}
 _BEGIN_WORDS = {"BEGIN", "START"}
 _END_WORDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
 _FIRST_WORD = re.compile(r"\s*(?:(?:--[^\n]*\n)|(?:/\*.*?\*/)|\s)*\(*\s*([A-Za-z]+)", re.S)
@@ -114,9 +115,10 @@ class DuckDBEngine:
         if table is None:
             return ExecResult(None, -1, [], word)
         columns = [Column(str(d[0]), str(d[1])) for d in description or []]
-        if word in _DML_WORDS and table.num_columns == 1 and table.column_names[0] == "Count":
+        if word in _COUNT_WORDS and table.num_columns == 1 and table.column_names[0] == "Count":
+            # DuckDB reports affected rows as a one-row "Count" result; DB-API wants a rowcount.
             count = table.column(0)[0].as_py() if table.num_rows else 0
-            return ExecResult(None, int(count or 0), [], word)
+            return ExecResult(None, int(count or 0) if word in _DML_WORDS else -1, [], word)
         return ExecResult(table, table.num_rows, columns, word or "SELECT")
 
     def query_arrow(self, sql: str) -> pa.Table:

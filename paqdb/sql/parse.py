@@ -77,9 +77,15 @@ class Statement:
 
     def locate(self, error: Error, node: exp.Expression | None = None) -> Error:
         """Attach the position of ``node`` (or of the statement start) to ``error`` and return it."""
-        start = node.meta.get("start") if node is not None else None
-        line, column = self.position(int(start) if start is not None else _leading_space(self.text))
+        start = _start_of(node) if node is not None else None
+        line, column = self.position(start if start is not None else _leading_space(self.text))
         return error.with_position(line, column, self.script)
+
+
+def _start_of(node: exp.Expression) -> int | None:
+    """Offset of the first token of ``node``: its own, or the earliest of the nodes inside it."""
+    starts = [n.meta["start"] for n in node.walk() if isinstance(n, exp.Expression) and "start" in n.meta]
+    return min(int(s) for s in starts) if starts else None
 
 
 def line_column(text: str, offset: int) -> tuple[int, int]:
@@ -167,20 +173,39 @@ def _is_paq(tokens: list[Token]) -> bool:
 
 
 def _calls_predict(tokens: list[Token]) -> bool:
-    return any(
-        a.text.upper() == "PREDICT"
-        and a.token_type != TokenType.STRING
-        and b.token_type == TokenType.L_PAREN
-        and (previous is None or previous.token_type != TokenType.DOT)
-        for previous, a, b in zip([None, *tokens], tokens, tokens[1:], strict=False)
-    )
+    """True when the tokens hold ``PREDICT( ... USING MODEL ...)``, the expression form.
+
+    Only the full form counts, so a table, column or function that happens to be called ``predict``
+    (``CREATE TABLE predict (a INT)``) stays plain SQL.
+    """
+    for i, token in enumerate(tokens[:-1]):
+        if (
+            token.token_type == TokenType.STRING
+            or token.text.upper() != "PREDICT"
+            or tokens[i + 1].token_type != TokenType.L_PAREN
+            or (i > 0 and tokens[i - 1].token_type == TokenType.DOT)
+        ):
+            continue
+        depth = 0
+        for j in range(i + 1, len(tokens) - 1):
+            kind = tokens[j].token_type
+            if kind == TokenType.L_PAREN:
+                depth += 1
+            elif kind == TokenType.R_PAREN:
+                depth -= 1
+                if depth == 0:
+                    break
+            elif depth == 1 and kind == TokenType.USING and tokens[j + 1].text.upper() == "MODEL":
+                return True
+    return False
 
 
 def _parse_explain(script: str, offset: int, text: str, tokens: list[Token]) -> Statement:
     # DuckDB's tokenizer reads EXPLAIN as a command: everything after it is one string token.
     if len(tokens) < 2:
         return Statement(text, offset, script, None)
-    inner_start = tokens[1].start
+    after = tokens[0].end + 1  # the string token's own offsets are not reliable for commands
+    inner_start = after + _leading_space(text[after:])
     inner = text[inner_start:]
     analyze = False
     first_word = inner.split(None, 1)[0].upper() if inner.split() else ""

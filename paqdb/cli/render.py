@@ -1,0 +1,486 @@
+"""Result tables as text: one renderer per output mode of the shell (box, csv, json, markdown, line).
+
+Every renderer takes a :class:`pyarrow.Table` and yields text pieces (lines or small blocks, each ending
+in a newline), so a long CSV or JSON result streams to the terminal without being built in memory first.
+Values are shown the way DuckDB's own shell shows them: ``NULL`` for a missing value, ``true``/``false``
+for booleans, lists as ``[1, 2]``.
+
+>>> import pyarrow as pa
+>>> print(render_text(pa.table({"answer": [42]}), "box"), end="")
+┌────────┐
+│ answer │
+│ int64  │
+├────────┤
+│     42 │
+└────────┘
+(1 row)
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import decimal
+import io
+import json
+import math
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from prompt_toolkit.utils import get_cwidth
+
+from paqdb.engines.base import Column
+
+OUTPUT_MODES: tuple[str, ...] = ("box", "csv", "json", "markdown", "line")
+"""The output formats ``.mode`` and ``--mode`` accept."""
+
+DEFAULT_MAX_ROWS = 40
+"""Rows the box format shows before it keeps only the first and last half of them."""
+
+MIN_COLUMN_WIDTH = 10
+"""Box columns are narrowed down to this width before whole columns are hidden to fit the terminal."""
+
+NULL_TEXT = "NULL"
+ELLIPSIS = "…"
+ROW_GAP = "·"
+
+_BATCH_ROWS = 2048
+_TEMPORAL_INFINITY = {2**63 - 1: "infinity", -(2**63 - 1): "-infinity", 2**31 - 1: "infinity"}
+_TEMPORAL_INFINITY[-(2**31 - 1)] = "-infinity"
+
+
+class RawText(str):
+    """A value that has no Python equivalent (a timestamp beyond year 9999), kept as display text."""
+
+    __slots__ = ()
+
+
+# -- values -------------------------------------------------------------------------------------------
+
+
+def python_values(column: pa.ChunkedArray | pa.Array) -> list[Any]:
+    """The values of an Arrow column as Python objects, with text for values Python cannot hold.
+
+    DuckDB's ``'infinity'::TIMESTAMP`` and dates past year 9999 have no :mod:`datetime` equivalent; they
+    come back as :class:`RawText` (``infinity``, ``-infinity`` or Arrow's description of the value).
+    """
+    try:
+        return column.to_pylist()
+    except (OverflowError, ValueError, pa.ArrowException):
+        return [_scalar_value(scalar) for scalar in column]
+
+
+def _scalar_value(scalar: pa.Scalar) -> Any:
+    try:
+        return scalar.as_py()
+    except (OverflowError, ValueError, pa.ArrowException):
+        pass
+    if pa.types.is_timestamp(scalar.type) or pa.types.is_date(scalar.type):
+        width = pa.int64() if pa.types.is_timestamp(scalar.type) or pa.types.is_date64(scalar.type) else pa.int32()
+        try:
+            raw = scalar.cast(width).as_py()
+        except pa.ArrowException:
+            raw = None
+        if raw in _TEMPORAL_INFINITY:
+            return RawText(_TEMPORAL_INFINITY[raw])
+    try:
+        return RawText(pc.cast(pa.array([scalar]), pa.string())[0].as_py())
+    except pa.ArrowException:
+        return RawText(repr(scalar))
+
+
+def cell_text(value: Any, *, null: str = NULL_TEXT) -> str:
+    """How a value reads in a table cell: ``NULL``, ``true``, ``3.5``, ``[1, 2]``, ``{'a': 1}``.
+
+    Args:
+        value: a Python value as :func:`python_values` returns it.
+        null: the text for a missing value (the CSV format uses an empty string).
+    """
+    if value is None:
+        return null
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return _float_text(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _bytes_text(bytes(value))
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested_text(v) for v in value) + "]"
+    if isinstance(value, tuple) and len(value) == 2:  # a map entry
+        return f"{_nested_text(value[0])}={_nested_text(value[1])}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_nested_text(k)}: {_nested_text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _nested_text(value: Any) -> str:
+    if isinstance(value, str) and not isinstance(value, RawText):
+        return "'" + value.replace("'", "''") + "'"
+    return cell_text(value)
+
+
+def _float_text(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)
+
+
+def _bytes_text(value: bytes) -> str:
+    return "".join(chr(b) if 32 <= b < 127 and b != 0x5C else f"\\x{b:02X}" for b in value)
+
+
+def json_value(value: Any) -> Any:
+    """A value made JSON-safe: dates as ISO text, decimals as numbers, NaN and infinities as null."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _bytes_text(bytes(value))
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        if value and all(isinstance(v, tuple) and len(v) == 2 for v in value):  # a map
+            return {cell_text(k): json_value(v) for k, v in value}
+        return [json_value(v) for v in value]
+    if isinstance(value, tuple):
+        return [json_value(v) for v in value]
+    if isinstance(value, uuid.UUID | datetime.timedelta):
+        return str(value)
+    return cell_text(value)
+
+
+def is_numeric(data_type: pa.DataType) -> bool:
+    """True for the Arrow types the box and markdown formats right-align: integers, floats, decimals."""
+    return pa.types.is_integer(data_type) or pa.types.is_floating(data_type) or pa.types.is_decimal(data_type)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes (wide East Asian characters count two)."""
+    return int(get_cwidth(text)) if not text.isascii() else len(text)
+
+
+def fit_text(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns, ending in ``…`` when something was cut."""
+    if display_width(text) <= width:
+        return text
+    if width <= 0:
+        return ""
+    kept: list[str] = []
+    used = 0
+    for char in text:
+        char_width = display_width(char)
+        if used + char_width > width - 1:
+            break
+        kept.append(char)
+        used += char_width
+    return "".join(kept) + ELLIPSIS
+
+
+def _pad(text: str, width: int, align: str) -> str:
+    gap = max(0, width - display_width(text))
+    if align == "right":
+        return " " * gap + text
+    if align == "center":
+        return " " * (gap // 2) + text + " " * (gap - gap // 2)
+    return text + " " * gap
+
+
+def _cell_lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").expandtabs(4).split("\n")
+
+
+def _type_names(table: pa.Table, columns: Sequence[Column] | None) -> list[str]:
+    if columns is not None and len(columns) == table.num_columns:
+        return [c.type.strip('"').lower() for c in columns]
+    return [str(t) for t in table.schema.types]
+
+
+def _rows(table: pa.Table) -> Iterator[list[Any]]:
+    """Every row of ``table`` as a list of Python values, converted a batch at a time."""
+    for start in range(0, table.num_rows, _BATCH_ROWS):
+        chunk = table.slice(start, _BATCH_ROWS)
+        yield from (list(row) for row in zip(*(python_values(c) for c in chunk.columns), strict=True))
+
+
+# -- box ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which columns a box shows, how wide each is, and where the hidden-columns marker goes."""
+
+    shown: list[int]
+    widths: list[int]
+    gap_at: int | None  # position in ``shown`` before which the "…" column stands
+
+
+def _fitted_widths(natural: Sequence[int], minimum: Sequence[int], budget: int) -> list[int] | None:
+    """Column widths that fit ``budget``: the widest columns cut to a common cap, none below its minimum.
+
+    Returns None when even the minimums do not fit.
+    """
+
+    def widths(cap: int) -> list[int]:
+        return [max(low, min(w, cap)) for w, low in zip(natural, minimum, strict=True)]
+
+    if sum(natural) <= budget:
+        return list(natural)
+    if sum(minimum) > budget:
+        return None
+    low, high = 0, max(natural, default=0)
+    while low < high:  # the largest cap whose widths fit
+        middle = (low + high + 1) // 2
+        if sum(widths(middle)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return widths(low)
+
+
+def _layout(natural: list[int], minimum: list[int], max_width: int | None) -> _Layout:
+    count = len(natural)
+    everything = list(range(count))
+    if max_width is None or sum(natural) + 3 * count + 1 <= max_width:
+        return _Layout(everything, natural, None)
+    widths = _fitted_widths(natural, minimum, max_width - 3 * count - 1)
+    if widths is not None:
+        return _Layout(everything, widths, None)
+    # Too many columns: keep them alternately from the left and the right end, hide the middle.
+    left: list[int] = []
+    right: list[int] = []
+    used = 1 + 4  # the closing border, and the "…" column with its border and padding
+    low, high = 0, count - 1
+    take_left = True
+    while low <= high:
+        index = low if take_left else high
+        if used + minimum[index] + 3 > max_width:
+            break
+        used += minimum[index] + 3
+        if take_left:
+            left.append(index)
+            low += 1
+        else:
+            right.insert(0, index)
+            high -= 1
+        take_left = not take_left
+    if not left:  # not even one column fits: show the first, cut to the terminal
+        return _Layout([0], [max(1, max_width - 4 - 5)], 1 if count > 1 else None)
+    shown = left + right
+    budget = max_width - 3 * len(shown) - 1 - 4
+    widths = _fitted_widths([natural[i] for i in shown], [minimum[i] for i in shown], budget)
+    return _Layout(shown, widths or [minimum[i] for i in shown], len(left))
+
+
+def render_box(
+    table: pa.Table,
+    *,
+    columns: Sequence[Column] | None = None,
+    max_width: int | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> Iterator[str]:
+    """Yield the lines of ``table`` drawn as a box with a name and a type header and a row-count footer.
+
+    Numbers are right-aligned, other values left-aligned, missing values read ``NULL``. A result longer
+    than ``max_rows`` (0: no limit) shows its first and last rows around a ``·`` row; a result wider than
+    ``max_width`` terminal columns (None: no limit) narrows its widest columns, then hides middle columns
+    behind a ``…`` column. Cells may hold several lines (an EXPLAIN plan).
+
+    Args:
+        table: the rows.
+        columns: the SQL name and type of each column, for the type header (Arrow types otherwise).
+        max_width: the terminal width to fit.
+        max_rows: the most rows to show.
+    """
+    total_rows = table.num_rows
+    if max_rows > 0 and total_rows > max_rows:
+        head_count = (max_rows + 1) // 2
+        head = table.slice(0, head_count)
+        tail = table.slice(total_rows - (max_rows - head_count))
+    else:
+        head, tail = table, table.slice(total_rows)
+    names = list(table.column_names)
+    types = _type_names(table, columns)
+    numeric = [is_numeric(t) for t in table.schema.types]
+    aligns = ["right" if n else "left" for n in numeric]
+    head_rows = [[_cell_lines(cell_text(v)) for v in row] for row in _rows(head)]
+    tail_rows = [[_cell_lines(cell_text(v)) for v in row] for row in _rows(tail)]
+
+    values_width = [1] * len(names)
+    for row in head_rows + tail_rows:
+        for i, lines in enumerate(row):
+            values_width[i] = max(values_width[i], *(display_width(line) for line in lines))
+    natural = [
+        max(v, display_width(n), display_width(t)) for v, n, t in zip(values_width, names, types, strict=True)
+    ]
+    # Numbers are never cut (a cut number reads as another number); text narrows to a minimum.
+    minimum = [v if n else min(w, MIN_COLUMN_WIDTH) for v, n, w in zip(values_width, numeric, natural, strict=True)]
+    layout = _layout(natural, minimum, max_width) if names else _Layout([], [], None)
+
+    def draw(cells: Sequence[list[str]], align_of: Callable[[int], str]) -> Iterator[str]:
+        pieces = [(cells[i], layout.widths[k], align_of(i)) for k, i in enumerate(layout.shown)]
+        if layout.gap_at is not None:
+            pieces.insert(layout.gap_at, ([ELLIPSIS], 1, "center"))
+        height = max((len(lines) for lines, _, _ in pieces), default=1)
+        for line_no in range(height):
+            parts = [
+                _pad(fit_text(lines[line_no] if line_no < len(lines) else "", width), width, align)
+                for lines, width, align in pieces
+            ]
+            yield "│ " + " │ ".join(parts) + " │\n"
+
+    def rule(left: str, middle: str, right: str) -> str:
+        widths = list(layout.widths)
+        if layout.gap_at is not None:
+            widths.insert(layout.gap_at, 1)
+        return left + middle.join("─" * (w + 2) for w in widths) + right + "\n"
+
+    if names:
+        yield rule("┌", "┬", "┐")
+        yield from draw([[n] for n in names], lambda i: "center")
+        yield from draw([[t] for t in types], lambda i: "center")
+        yield rule("├", "┼", "┤")
+        for row in head_rows:
+            yield from draw(row, lambda i: aligns[i])
+        if tail_rows or total_rows > len(head_rows):
+            yield from draw([[ROW_GAP]] * len(names), lambda i: "center")
+        for row in tail_rows:
+            yield from draw(row, lambda i: aligns[i])
+        yield rule("└", "┴", "┘")
+    yield _footer(total_rows, len(head_rows) + len(tail_rows), len(names), len(layout.shown)) + "\n"
+
+
+def _footer(total_rows: int, shown_rows: int, total_columns: int, shown_columns: int) -> str:
+    parts = [f"{total_rows} row" + ("" if total_rows == 1 else "s")]
+    if shown_rows < total_rows:
+        parts.append(f"{shown_rows} shown")
+    if shown_columns < total_columns:
+        parts.append(f"{shown_columns} of {total_columns} columns shown")
+    return "(" + ", ".join(parts) + ")"
+
+
+# -- csv, json, markdown, line ------------------------------------------------------------------------
+
+
+def render_csv(table: pa.Table) -> Iterator[str]:
+    """Yield ``table`` as CSV: a header line, then one line per row; NULL is an empty field."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.column_names)
+    for count, row in enumerate(_rows(table), 1):
+        writer.writerow([cell_text(v, null="") for v in row])
+        if count % _BATCH_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def render_json(table: pa.Table) -> Iterator[str]:
+    """Yield ``table`` as a JSON array of objects, one row per line; NULL, NaN and infinities are null."""
+    names = list(table.column_names)
+    first = True
+    for row in _rows(table):
+        record = {name: json_value(value) for name, value in zip(names, row, strict=True)}
+        yield ("[" if first else ",\n") + json.dumps(record, ensure_ascii=False)
+        first = False
+    yield "[]\n" if first else "]\n"
+
+
+def _markdown_cell(value: Any) -> str:
+    return cell_text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
+
+
+def render_markdown(table: pa.Table) -> Iterator[str]:
+    """Yield ``table`` as a GitHub-flavoured Markdown table with aligned columns (numbers to the right)."""
+    names = [_markdown_cell(n) for n in table.column_names]
+    if not names:
+        return
+    aligns = ["right" if is_numeric(t) else "left" for t in table.schema.types]
+    rows = [[_markdown_cell(v) for v in row] for row in _rows(table)]
+    widths = [max(3, display_width(n), *(display_width(r[i]) for r in rows)) for i, n in enumerate(names)]
+    yield "| " + " | ".join(_pad(n, w, "left") for n, w in zip(names, widths, strict=True)) + " |\n"
+    yield (
+        "|"
+        + "|".join(("-" * (w + 1) + ":") if a == "right" else ("-" * (w + 2)) for w, a in zip(widths, aligns, strict=True))
+        + "|\n"
+    )
+    for row in rows:
+        yield "| " + " | ".join(_pad(c, w, a) for c, w, a in zip(row, widths, aligns, strict=True)) + " |\n"
+
+
+def render_line(table: pa.Table) -> Iterator[str]:
+    """Yield ``table`` one ``column = value`` line per column and row, rows separated by a blank line."""
+    names = list(table.column_names)
+    width = max((display_width(n) for n in names), default=0)
+    for index, row in enumerate(_rows(table)):
+        lines = ["\n"] if index else []
+        for name, value in zip(names, row, strict=True):
+            text = cell_text(value).replace("\n", "\n" + " " * (width + 3))
+            lines.append(f"{_pad(name, width, 'right')} = {text}\n")
+        yield "".join(lines)
+
+
+def render(
+    table: pa.Table,
+    mode: str,
+    *,
+    columns: Sequence[Column] | None = None,
+    max_width: int | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+) -> Iterator[str]:
+    """Yield ``table`` rendered in output mode ``mode`` (one of :data:`OUTPUT_MODES`).
+
+    ``columns``, ``max_width`` and ``max_rows`` apply to the box format only; the others show every row.
+
+    Raises:
+        ValueError: an unknown mode.
+    """
+    if mode == "box":
+        return render_box(table, columns=columns, max_width=max_width, max_rows=max_rows)
+    if mode == "csv":
+        return render_csv(table)
+    if mode == "json":
+        return render_json(table)
+    if mode == "markdown":
+        return render_markdown(table)
+    if mode == "line":
+        return render_line(table)
+    raise ValueError(f"unknown output mode {mode!r}; the modes are {', '.join(OUTPUT_MODES)}")
+
+
+def render_text(table: pa.Table, mode: str, **options: Any) -> str:
+    """:func:`render` joined into one string."""
+    return "".join(render(table, mode, **options))
+
+
+__all__ = [
+    "DEFAULT_MAX_ROWS",
+    "OUTPUT_MODES",
+    "RawText",
+    "cell_text",
+    "display_width",
+    "fit_text",
+    "is_numeric",
+    "json_value",
+    "python_values",
+    "render",
+    "render_box",
+    "render_csv",
+    "render_json",
+    "render_line",
+    "render_markdown",
+    "render_text",
+]

@@ -1,0 +1,410 @@
+"""Random and grid search over model families, within a time or trial budget.
+
+The data is checked, split and featurised once per encoding (not once per trial); configurations of the
+chosen families are then tried in turn, one family after another (round-robin), so that even a short budget
+tries every family. The best configuration is refitted on training plus validation rows at the end.
+
+:class:`TrialRunner` (featurised data, fitting and scoring one configuration, the final refit) and
+:class:`ConfigurationStream` (what to try next within one family) are the parts a smarter scheduler, such as
+TuPAQ's bandit allocation, reuses; :class:`RandomSearch` is the simple loop over them.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sklearn.base import BaseEstimator
+
+from paqdb.errors import SearchInterrupted, TrainingError
+from paqdb.ml.families import ModelFamily, SpaceValue
+from paqdb.ml.features import Encoding, Featurizer
+from paqdb.ml.model import TrainedModel, class_probabilities
+from paqdb.ml.training import TrainingData, fit_estimator, prepare_training_data
+from paqdb.search.base import ProgressCallback, SearchProgress, SearchResult, Trial
+from paqdb.search.space import (
+    configuration_key,
+    first_value,
+    grid_configurations,
+    sample_configuration,
+    space_size,
+)
+from paqdb.search.spec import SearchPlan, SearchSpec, Strategy
+
+_MAX_REDRAWS = 50
+"""Draws a random stream makes to find a configuration not tried yet before it calls the space exhausted."""
+
+
+@dataclass
+class _EncodedSplit:
+    """One encoding's matrix of every row, and its training and validation parts (sliced once)."""
+
+    all_rows: np.ndarray
+    train: np.ndarray
+    validation: np.ndarray
+    categorical: np.ndarray
+
+
+class TrialRunner:
+    """The featurised data of one search, and the fitting and scoring of configurations on it.
+
+    The featurizer is fitted on every training row (training and validation parts): it learns medians,
+    scales and vocabularies but never the label, so the validation score stays honest and the final
+    refit can reuse the same matrices.
+    """
+
+    def __init__(self, data: TrainingData, plan: SearchPlan) -> None:
+        self.data = data
+        self.plan = plan
+        self.featurizer = Featurizer().fit(data.features)
+        self._splits: dict[Encoding, _EncodedSplit] = {}
+        for encoding in dict.fromkeys(family.encoding for family in plan.families):
+            matrix = self.featurizer.transform(data.features, encoding)
+            self._splits[encoding] = _EncodedSplit(
+                all_rows=matrix,
+                train=matrix[data.train_index],
+                validation=matrix[data.validation_index],
+                categorical=self.featurizer.categorical_mask(encoding),
+            )
+        self.train_target = data.target[data.train_index]
+        self.validation_target = data.target[data.validation_index]
+
+    def evaluate(
+        self, trial_id: int, family: ModelFamily, configuration: Mapping[str, Any]
+    ) -> tuple[Trial, BaseEstimator | None]:
+        """Fit ``configuration`` on the training rows and score it on the validation rows.
+
+        An exception from the estimator is recorded as a failed trial rather than raised; a
+        KeyboardInterrupt propagates.
+        """
+        split = self._splits[family.encoding]
+        metric = self.plan.metric
+        resources: dict[str, Any] = {
+            "train_rows": len(self.train_target),
+            "validation_rows": len(self.validation_target),
+        }
+        if family.resource is not None:
+            resources[family.resource] = configuration.get(family.resource)
+        started = time.perf_counter()
+        try:
+            estimator = fit_estimator(
+                family,
+                self.plan.task,
+                configuration,
+                self.plan.seed,
+                split.train,
+                self.train_target,
+                self.data.shape(self.data.train_index, split.categorical),
+            )
+            score = self._score(estimator, split.validation)
+        except Exception as error:
+            return Trial(
+                trial_id=trial_id,
+                family=family.name,
+                hyperparameters=dict(configuration),
+                resources=resources,
+                metric=metric.name,
+                validation_score=None,
+                status="failed",
+                seconds=time.perf_counter() - started,
+                error=f"{type(error).__name__}: {error}",
+            ), None
+        iterations = getattr(estimator, "n_iter_", None)
+        if iterations is not None:
+            resources["iterations"] = int(np.max(iterations))
+        finite = bool(np.isfinite(score))
+        return Trial(
+            trial_id=trial_id,
+            family=family.name,
+            hyperparameters=dict(configuration),
+            resources=resources,
+            metric=metric.name,
+            validation_score=score if finite else None,
+            status="finished" if finite else "failed",
+            seconds=time.perf_counter() - started,
+            error=None if finite else f"metric '{metric.name}' is undefined on the validation rows",
+        ), estimator if finite else None
+
+    def _score(self, estimator: BaseEstimator, matrix: np.ndarray) -> float:
+        metric, target = self.plan.metric, self.validation_target
+        if self.plan.task == "classification":
+            assert self.data.classes is not None
+            probabilities = class_probabilities(estimator, matrix, len(self.data.classes))
+            predicted = probabilities.argmax(axis=1)
+            return metric.score(target, predicted, probabilities, self.data.positive_class)
+        return metric.score(target, np.asarray(estimator.predict(matrix), np.float64))
+
+    def refit(self, family: ModelFamily, configuration: Mapping[str, Any]) -> BaseEstimator:
+        """Fit ``configuration`` on every row (training and validation)."""
+        split = self._splits[family.encoding]
+        return fit_estimator(
+            family,
+            self.plan.task,
+            configuration,
+            self.plan.seed,
+            split.all_rows,
+            self.data.target,
+            self.data.shape(None, split.categorical),
+        )
+
+    def model(
+        self,
+        family: ModelFamily,
+        configuration: Mapping[str, Any],
+        estimator: BaseEstimator,
+        info: Mapping[str, Any],
+    ) -> TrainedModel:
+        """A :class:`TrainedModel` around ``estimator`` and this search's featurizer."""
+        return TrainedModel(
+            task=self.plan.task,
+            label=self.data.label,
+            label_type=self.data.label_type,
+            feature_schema=self.data.features.schema,
+            family=family.name,
+            hyperparameters=configuration,
+            classes=self.data.classes,
+            featurizer=self.featurizer,
+            estimator=estimator,
+            info=info,
+        )
+
+
+class ConfigurationStream:
+    """The configurations one family tries, in order, without repeats.
+
+    ``random``: first the family defaults (or, for an overridden hyperparameter, its first candidate), then
+    draws from the space with a generator seeded by the search seed and the family name (so adding a
+    family does not change another family's draws). ``grid``: every combination, in a fixed order.
+    :meth:`next` returns None once a finite space is exhausted.
+    """
+
+    def __init__(
+        self,
+        family: ModelFamily,
+        space: Mapping[str, SpaceValue],
+        strategy: Strategy,
+        seed: int,
+        overridden: frozenset[str] = frozenset(),
+    ) -> None:
+        self.family = family
+        self.space = space
+        self.strategy = strategy
+        self.overridden = overridden
+        self._rng = np.random.default_rng([seed, zlib.crc32(family.name.encode())])
+        self._grid = grid_configurations(space) if strategy == "grid" else None
+        self._size = space_size(space)
+        self._seen: set[str] = set()
+
+    def next(self) -> dict[str, Any] | None:
+        """The next full configuration (defaults filled in), or None when there is none left."""
+        if self._size is not None and len(self._seen) >= self._size:
+            return None
+        for _ in range(_MAX_REDRAWS):
+            partial = self._propose()
+            if partial is None:
+                return None
+            configuration = self.family.configuration(partial)
+            key = configuration_key(configuration)
+            if key not in self._seen:
+                self._seen.add(key)
+                return configuration
+        return None
+
+    def _propose(self) -> dict[str, Any] | None:
+        if self._grid is not None:
+            return next(self._grid, None)
+        if not self._seen:
+            return {
+                name: first_value(candidates, self.family.defaults.get(name))
+                if name in self.overridden or name not in self.family.defaults
+                else self.family.defaults[name]
+                for name, candidates in self.space.items()
+            }
+        return sample_configuration(self.space, self._rng)
+
+
+class RandomSearch:
+    """Random (or grid) search over model families; implements :class:`~paqdb.search.base.ModelSearch`.
+
+    Examples
+    --------
+    >>> result = RandomSearch().run(table, "income", SearchSpec(budget=parse_budget("30 seconds")))
+    ... # doctest: +SKIP
+    >>> result.model.predict_arrow(...)  # doctest: +SKIP
+    """
+
+    def run(
+        self,
+        data: pa.Table,
+        label: str,
+        spec: SearchSpec,
+        progress: ProgressCallback | None = None,
+    ) -> SearchResult:
+        """Search ``spec``'s families for the best model of ``label``; see :class:`ModelSearch`."""
+        clock = time.perf_counter
+        started = clock()
+        training = prepare_training_data(
+            data, label, task=spec.task, validation_fraction=spec.validation_fraction, seed=spec.seed
+        )
+        plan = spec.resolve(training.task)
+        budget = plan.budget
+        deadline = None if budget.seconds is None else started + budget.seconds
+        runner = TrialRunner(training, plan)
+        streams = {
+            family.name: ConfigurationStream(
+                family, plan.spaces[family.name], plan.strategy, plan.seed, plan.overridden[family.name]
+            )
+            for family in plan.families
+        }
+        # Refitting on every row costs about one trial scaled by the row count; time is kept for it.
+        refit_scale = training.n_rows / max(1, len(training.train_index))
+
+        trials: list[Trial] = []
+        best: tuple[Trial, BaseEstimator] | None = None
+        last_seconds: dict[str, float] = {}
+        active = list(plan.families)
+        interrupted = False
+
+        def refit_reserve() -> float:
+            return 0.0 if best is None else best[0].seconds * refit_scale
+
+        try:
+            while active:
+                tried_any = False
+                for family in list(active):
+                    if budget.trials is not None and len(trials) >= budget.trials:
+                        active.clear()
+                        break
+                    if deadline is not None and trials:
+                        remaining = deadline - clock() - refit_reserve()
+                        if remaining <= 0:
+                            active.clear()
+                            break
+                        # A trial that would not finish in time is not started (fits cannot be cut short).
+                        if last_seconds.get(family.name, 0.0) > remaining:
+                            continue
+                    configuration = streams[family.name].next()
+                    if configuration is None:
+                        active.remove(family)
+                        continue
+                    trial_started = clock()
+                    try:
+                        trial, estimator = runner.evaluate(len(trials), family, configuration)
+                    except KeyboardInterrupt:
+                        stopped = _stopped_trial(len(trials), family, configuration, plan)
+                        stopped.seconds = clock() - trial_started
+                        trials.append(stopped)
+                        raise
+                    trials.append(trial)
+                    tried_any = True
+                    last_seconds[family.name] = trial.seconds
+                    if (
+                        estimator is not None
+                        and trial.validation_score is not None
+                        and plan.metric.is_better(trial.validation_score, _score(best))
+                    ):
+                        best = (trial, estimator)
+                    if progress is not None:
+                        progress(_snapshot(trials, best, plan, started, deadline, clock()))
+                if not tried_any:
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+
+        if best is None:
+            if interrupted:
+                raise SearchInterrupted(
+                    f"the model search was interrupted after {len(trials)} trials, before any model finished",
+                    hint="run it again and let at least one trial finish",
+                )
+            first_error = next((t.error for t in trials if t.error), "no trial could run")
+            raise TrainingError(
+                f"every one of the {len(trials)} trials failed; the first failed with: {first_error}",
+                hint="check the hyperparameter values and the training data",
+            )
+        best_trial, estimator = best
+        best_family = next(f for f in plan.families if f.name == best_trial.family)
+        refit = False
+        if not interrupted:
+            try:
+                estimator = runner.refit(best_family, best_trial.hyperparameters)
+                refit = True
+            except KeyboardInterrupt:
+                interrupted = True
+        seconds = clock() - started
+        assert best_trial.validation_score is not None
+        info = {
+            "metric": plan.metric.name,
+            "validation_score": best_trial.validation_score,
+            "best_trial_id": best_trial.trial_id,
+            "trials": len(trials),
+            "strategy": plan.strategy,
+            "budget": str(budget),
+            "seed": plan.seed,
+            "refit": refit,
+            "interrupted": interrupted,
+            "train_rows": len(training.train_index) + (len(training.validation_index) if refit else 0),
+            "validation_rows": len(training.validation_index),
+            "dropped_rows": training.dropped_rows,
+            "search_seconds": round(seconds, 3),
+        }
+        return SearchResult(
+            model=runner.model(best_family, best_trial.hyperparameters, estimator, info),
+            trials=trials,
+            metric=plan.metric.name,
+            validation_score=best_trial.validation_score,
+            best_trial_id=best_trial.trial_id,
+            refit=refit,
+            interrupted=interrupted,
+            seconds=seconds,
+            task=plan.task,
+            details=info,
+        )
+
+
+def _score(best: tuple[Trial, BaseEstimator] | None) -> float | None:
+    return None if best is None else best[0].validation_score
+
+
+def _stopped_trial(
+    trial_id: int, family: ModelFamily, configuration: Mapping[str, Any], plan: SearchPlan
+) -> Trial:
+    return Trial(
+        trial_id=trial_id,
+        family=family.name,
+        hyperparameters=dict(configuration),
+        resources={},
+        metric=plan.metric.name,
+        validation_score=None,
+        status="stopped",
+        seconds=0.0,
+        error="interrupted",
+    )
+
+
+def _snapshot(
+    trials: list[Trial],
+    best: tuple[Trial, BaseEstimator] | None,
+    plan: SearchPlan,
+    started: float,
+    deadline: float | None,
+    now: float,
+) -> SearchProgress:
+    return SearchProgress(
+        trials_done=len(trials),
+        best_score=_score(best),
+        best_family=None if best is None else best[0].family,
+        seconds_elapsed=now - started,
+        seconds_left=None if deadline is None else max(0.0, deadline - now),
+        trials_left=None if plan.budget.trials is None else max(0, plan.budget.trials - len(trials)),
+        metric=plan.metric.name,
+        last_trial=trials[-1] if trials else None,
+    )
+
+
+__all__ = ["ConfigurationStream", "RandomSearch", "TrialRunner"]

@@ -1,0 +1,384 @@
+"""What a model search is asked to do: families, budget, metric, strategy, seed and hyperparameter overrides.
+
+:meth:`SearchSpec.from_options` reads the options of ``USING SEARCH (...)`` as the SQL layer hands them
+over; everything that can be checked before the data is seen is checked there, so a typo fails at once.
+:meth:`SearchSpec.resolve` finishes the job once the task is known.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from paqdb.errors import InvalidParameterError
+from paqdb.ml.families import FAMILIES, TASKS, ModelFamily, SpaceValue, Task, families_for, get_family
+from paqdb.ml.metrics import METRICS, Metric, get_metric
+from paqdb.options import Range
+
+Strategy: TypeAlias = Literal["random", "grid"]
+STRATEGIES: tuple[Strategy, ...] = ("random", "grid")
+
+DEFAULT_BUDGET_SECONDS = 60.0
+DEFAULT_BUDGET_TRIALS = 50
+"""The default budget also stops after this many trials (ten per family), so small data finishes in seconds
+rather than spending the whole minute on configurations that train in milliseconds."""
+
+BUDGET_EXAMPLES = "'2 minutes', '90 s', '1.5h', '30 seconds', '20 trials', '5 minutes or 50 trials', or 90"
+
+_SECONDS_PER_UNIT = {
+    **dict.fromkeys(("", "s", "sec", "secs", "second", "seconds"), 1.0),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 3600.0),
+}
+_TRIAL_UNITS = ("trial", "trials")
+_BUDGET_PART = re.compile(r"^(?P<number>(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(?P<unit>[a-z]*)$")
+_BUDGET_SEPARATOR = re.compile(r"\s*(?:,|\bor\b)\s*")
+
+SEARCH_OPTIONS: tuple[str, ...] = ("families", "budget", "metric", "strategy", "seed", "validation", "task")
+"""Option names of ``USING SEARCH (...)`` besides hyperparameter names."""
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When a search stops: after ``seconds`` of wall time or ``trials`` trials, whichever comes first."""
+
+    seconds: float | None = None
+    trials: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.seconds is None and self.trials is None:
+            raise InvalidParameterError("a budget needs seconds or trials", hint=f"e.g. {BUDGET_EXAMPLES}")
+        if self.seconds is not None and not (math.isfinite(self.seconds) and self.seconds > 0):
+            raise InvalidParameterError(
+                f"budget of {self.seconds} seconds is not a positive duration", hint=f"e.g. {BUDGET_EXAMPLES}"
+            )
+        if self.trials is not None and self.trials < 1:
+            raise InvalidParameterError(
+                f"budget of {self.trials} trials is not a positive count", hint=f"e.g. {BUDGET_EXAMPLES}"
+            )
+
+    def __str__(self) -> str:
+        parts = []
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g} seconds")
+        if self.trials is not None:
+            parts.append(f"{self.trials} trials")
+        return " or ".join(parts)
+
+
+DEFAULT_BUDGET = Budget(seconds=DEFAULT_BUDGET_SECONDS, trials=DEFAULT_BUDGET_TRIALS)
+
+
+def parse_budget(value: object) -> Budget:
+    """Read a search budget.
+
+    Accepts a duration (``'2 minutes'``, ``'90 s'``, ``'1.5h'``, ``'30 seconds'``), a trial count
+    (``'20 trials'``), both (``'5 minutes or 50 trials'``), a number of seconds (``90``) or a list of those.
+    Raises :class:`~paqdb.errors.InvalidParameterError` quoting ``value`` for anything else, zero or negative.
+
+    Examples
+    --------
+    >>> parse_budget("2 minutes")
+    Budget(seconds=120.0, trials=None)
+    >>> parse_budget("20 trials")
+    Budget(seconds=None, trials=20)
+    """
+    if isinstance(value, Budget):
+        return value
+    if isinstance(value, bool):
+        raise _bad_budget(value)
+    if isinstance(value, int | float):
+        if not (math.isfinite(value) and value > 0):
+            raise _bad_budget(value, "must be positive")
+        return Budget(seconds=float(value))
+    if isinstance(value, str):
+        parts: list[object] = [p for p in _BUDGET_SEPARATOR.split(value.strip().lower()) if p]
+    elif isinstance(value, list | tuple) and value:
+        parts = list(value)
+    else:
+        raise _bad_budget(value)
+    seconds: float | None = None
+    trials: int | None = None
+    for part in parts:
+        if isinstance(part, bool) or not isinstance(part, str | int | float):
+            raise _bad_budget(value)
+        part_seconds: float | None
+        part_trials: int | None
+        if isinstance(part, int | float):
+            part_seconds, part_trials = float(part), None
+        else:
+            part_seconds, part_trials = _parse_budget_part(part, value)
+        if part_seconds is not None:
+            if seconds is not None:
+                raise _bad_budget(value, "gives a duration twice")
+            if not (math.isfinite(part_seconds) and part_seconds > 0):
+                raise _bad_budget(value, "must be positive")
+            seconds = part_seconds
+        if part_trials is not None:
+            if trials is not None:
+                raise _bad_budget(value, "gives a trial count twice")
+            trials = part_trials
+    return Budget(seconds=seconds, trials=trials)
+
+
+def _parse_budget_part(part: str, value: object) -> tuple[float | None, int | None]:
+    match = _BUDGET_PART.match(part.strip().lower())
+    if match is None:
+        raise _bad_budget(value)
+    number, unit = float(match["number"]), match["unit"]
+    if unit in _TRIAL_UNITS:
+        if not number.is_integer():
+            raise _bad_budget(value, "needs a whole number of trials")
+        if number < 1:
+            raise _bad_budget(value, "must be positive")
+        return None, int(number)
+    if unit not in _SECONDS_PER_UNIT:
+        raise _bad_budget(value)
+    return number * _SECONDS_PER_UNIT[unit], None
+
+
+def _bad_budget(value: object, why: str = "is not a duration or a trial count") -> InvalidParameterError:
+    return InvalidParameterError(f"budget {value!r} {why}", hint=f"write a budget such as {BUDGET_EXAMPLES}")
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """A :class:`SearchSpec` resolved for a task: the families and their spaces, the metric, the budget."""
+
+    task: Task
+    families: tuple[ModelFamily, ...]
+    spaces: Mapping[str, Mapping[str, SpaceValue]]
+    overridden: Mapping[str, frozenset[str]]
+    metric: Metric
+    budget: Budget
+    strategy: Strategy
+    seed: int
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """What to search.
+
+    Parameters
+    ----------
+    families : tuple of str, optional
+        Family names (aliases allowed); None means every family that supports the task.
+    budget : Budget, optional
+        By default :data:`DEFAULT_BUDGET_SECONDS` seconds or :data:`DEFAULT_BUDGET_TRIALS` trials, whichever
+        comes first.
+    metric : str, optional
+        Validation metric; None means accuracy (classification) or rmse (regression).
+    strategy : {"random", "grid"}, default="random"
+    seed : int, default=0
+        Seeds the split, the configuration draws and the estimators.
+    validation_fraction : float, default=0.2
+        Share of rows held out to score trials.
+    task : {"classification", "regression"}, optional
+        Overrides the task inferred from the label type.
+    hyperparameters : mapping of str to list or Range
+        Candidates replacing a family's default space for every chosen family that has the hyperparameter.
+
+    Examples
+    --------
+    >>> SearchSpec.from_options({"families": ["gradient_boosting"], "budget": "20 trials",
+    ...                          "max_depth": [4, 8, 16]}).budget
+    Budget(seconds=None, trials=20)
+    """
+
+    families: tuple[str, ...] | None = None
+    budget: Budget = field(default_factory=lambda: DEFAULT_BUDGET)
+    metric: str | None = None
+    strategy: Strategy = "random"
+    seed: int = 0
+    validation_fraction: float = 0.2
+    task: Task | None = None
+    hyperparameters: Mapping[str, SpaceValue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("metric", "strategy", "task"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, value.strip().lower())
+        if self.families is not None:
+            if not self.families:
+                raise InvalidParameterError(
+                    "families is an empty list", hint=f"name at least one of: {', '.join(FAMILIES)}"
+                )
+            names = tuple(dict.fromkeys(get_family(name).name for name in self.families))
+            object.__setattr__(self, "families", names)
+        if not isinstance(self.budget, Budget):
+            object.__setattr__(self, "budget", parse_budget(self.budget))
+        if self.strategy not in STRATEGIES:
+            raise InvalidParameterError(
+                f"unknown search strategy {self.strategy!r}",
+                hint=f"strategy is one of: {', '.join(STRATEGIES)}",
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
+            raise InvalidParameterError(f"seed {self.seed!r} is not an integer", hint="e.g. seed = 42")
+        if (
+            isinstance(self.validation_fraction, bool)
+            or not isinstance(self.validation_fraction, int | float)
+            or not 0 < self.validation_fraction < 1
+        ):
+            raise InvalidParameterError(
+                f"validation {self.validation_fraction!r} is not a fraction between 0 and 1",
+                hint="e.g. validation = 0.2 holds out 20% of the rows to compare models",
+            )
+        if self.task is not None and self.task not in TASKS:
+            raise InvalidParameterError(
+                f"unknown task {self.task!r}", hint="task is 'classification' or 'regression'"
+            )
+        if self.metric is not None and self.metric not in METRICS:
+            raise InvalidParameterError(
+                f"unknown metric {self.metric!r}", hint=f"metrics: {', '.join(METRICS)}"
+            )
+        if self.metric is not None and self.task is not None:
+            get_metric(self.metric, self.task)
+        for name, candidates in self.hyperparameters.items():
+            _check_candidates(name, candidates)
+        chosen = [get_family(n) for n in self.families] if self.families else list(FAMILIES.values())
+        for name in self.hyperparameters:
+            if not any(name in family.hyperparameter_names for family in chosen):
+                raise _unknown_hyperparameter(name, chosen)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> SearchSpec:
+        """Build a spec from ``USING SEARCH (...)`` option values.
+
+        ``families`` takes a name, a list of names or a comma-separated string; ``budget`` anything
+        :func:`parse_budget` reads; ``validation`` the held-out fraction; any other name must be a
+        hyperparameter of a family, its value a list of candidates, a ``RANGE`` or a single value.
+        Raises :class:`~paqdb.errors.InvalidParameterError` for an unknown option or a bad value.
+        """
+        known_hyperparameters = set().union(*(f.hyperparameter_names for f in FAMILIES.values()))
+        # The SQL layer lower-cases option names; LogisticRegression's C arrives as c.
+        by_lower_name = {n.lower(): n for n in known_hyperparameters}
+        arguments: dict[str, Any] = {}
+        hyperparameters: dict[str, SpaceValue] = {}
+        for raw_name, value in options.items():
+            name = raw_name.lower()
+            if name == "families":
+                arguments["families"] = _family_names(value)
+            elif name == "budget":
+                arguments["budget"] = parse_budget(value)
+            elif name in ("metric", "strategy", "task"):
+                if not isinstance(value, str):
+                    choices = {"metric": tuple(METRICS), "strategy": STRATEGIES, "task": TASKS}[name]
+                    raise InvalidParameterError(
+                        f"{name} {value!r} is not a name", hint=f"{name} is one of: {', '.join(choices)}"
+                    )
+                arguments[name] = value
+            elif name == "seed":
+                arguments["seed"] = _whole_number(name, value)
+            elif name == "validation":
+                arguments["validation_fraction"] = value
+            elif raw_name in known_hyperparameters or name in by_lower_name:
+                hyperparameters[raw_name if raw_name in known_hyperparameters else by_lower_name[name]] = (
+                    _candidates(value)
+                )
+            else:
+                raise InvalidParameterError(
+                    f"unknown search option '{raw_name}'",
+                    hint=f"options: {', '.join(SEARCH_OPTIONS)}, or a hyperparameter: "
+                    f"{', '.join(sorted(known_hyperparameters))}",
+                )
+        return cls(hyperparameters=hyperparameters, **arguments)
+
+    def resolve(self, task: Task) -> SearchPlan:
+        """The plan for ``task``: the families that apply, each family's space with the overrides, the
+        metric and the budget. Raises :class:`~paqdb.errors.InvalidParameterError` when a named family
+        or the metric does not fit the task, or an override names no chosen family's hyperparameter."""
+        if self.families is not None:
+            families = [get_family(name) for name in self.families]
+            for family in families:
+                family.require(task)
+        else:
+            families = families_for(task)
+        metric = get_metric(self.metric, task)
+        for name in self.hyperparameters:
+            if not any(name in family.hyperparameter_names for family in families):
+                raise _unknown_hyperparameter(name, families)
+        spaces: dict[str, dict[str, SpaceValue]] = {}
+        overridden: dict[str, frozenset[str]] = {}
+        for family in families:
+            mine = {n: v for n, v in self.hyperparameters.items() if n in family.hyperparameter_names}
+            spaces[family.name] = {**family.space, **mine}
+            overridden[family.name] = frozenset(mine)
+        return SearchPlan(
+            task=task,
+            families=tuple(families),
+            spaces=spaces,
+            overridden=overridden,
+            metric=metric,
+            budget=self.budget,
+            strategy=self.strategy,
+            seed=self.seed,
+        )
+
+
+def _family_names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(name.strip() for name in value.split(",") if name.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise InvalidParameterError(
+        f"families {value!r} is not a list of family names",
+        hint=f"e.g. families = ['logistic', 'gradient_boosting']; known: {', '.join(FAMILIES)}",
+    )
+
+
+def _whole_number(name: str, value: object) -> int:
+    if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raise InvalidParameterError(f"{name} {value!r} is not an integer", hint=f"e.g. {name} = 42")
+
+
+def _candidates(value: object) -> SpaceValue:
+    """A SQL option value as hyperparameter candidates: a list or Range as is, a single value as a list."""
+    if isinstance(value, Range | list):
+        return value
+    if isinstance(value, tuple):
+        return list(value)
+    return [value]
+
+
+def _check_candidates(name: str, candidates: object) -> None:
+    if isinstance(candidates, Range):
+        return
+    if not isinstance(candidates, list):
+        raise InvalidParameterError(
+            f"hyperparameter '{name}' needs a list of candidates or a RANGE, got {candidates!r}",
+            hint=f"e.g. {name} = [4, 8, 16] or {name} = RANGE(1e-4, 1e-1, LOG)",
+        )
+    if not candidates:
+        raise InvalidParameterError(
+            f"hyperparameter '{name}' has an empty list of candidates",
+            hint=f"give at least one value, e.g. {name} = [4, 8, 16], or leave it out for the default space",
+        )
+
+
+def _unknown_hyperparameter(name: str, families: list[ModelFamily]) -> InvalidParameterError:
+    owners = [f.name for f in FAMILIES.values() if name in f.hyperparameter_names]
+    chosen = ", ".join(f.name for f in families)
+    where = f"it belongs to {', '.join(owners)}" if owners else "no family has it"
+    return InvalidParameterError(
+        f"hyperparameter '{name}' belongs to none of the chosen families ({chosen}); {where}",
+        hint="; ".join(f"{f.name}: {', '.join(sorted(f.hyperparameter_names))}" for f in families),
+    )
+
+
+__all__ = [
+    "DEFAULT_BUDGET",
+    "DEFAULT_BUDGET_SECONDS",
+    "DEFAULT_BUDGET_TRIALS",
+    "SEARCH_OPTIONS",
+    "STRATEGIES",
+    "Budget",
+    "SearchPlan",
+    "SearchSpec",
+    "Strategy",
+    "parse_budget",
+]
