@@ -28,7 +28,7 @@ def _number(value: Any) -> float | None:
 def _seconds_text(seconds: float) -> str:
     if seconds < 60:
         return f"{seconds:.1f} s"
-    minutes, rest = divmod(int(round(seconds)), 60)
+    minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min {rest:02d} s"
 
 
@@ -116,7 +116,7 @@ class ProgressLine:
                     self._last_line_at = now
                     self.stream.write(text + "\n")
                 self.stream.flush()
-        except Exception:  # noqa: S110 - a display problem must not abort the search
+        except Exception:  # a display problem must not abort the search
             pass
 
     def clear(self) -> None:
@@ -126,7 +126,7 @@ class ProgressLine:
                 try:
                     self.stream.write(_CLEAR_LINE)
                     self.stream.flush()
-                except Exception:  # noqa: S110 - see __call__
+                except Exception:  # see __call__
                     pass
             self._drawn = False
             self._last_line_at = None

@@ -21,17 +21,17 @@ from __future__ import annotations
 import csv
 import datetime
 import decimal
+import functools
 import io
 import json
 import math
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-from prompt_toolkit.utils import get_cwidth
 
 from paqdb.engines.base import Column
 
@@ -80,13 +80,19 @@ def _scalar_value(scalar: pa.Scalar) -> Any:
     except (OverflowError, ValueError, pa.ArrowException):
         pass
     if pa.types.is_timestamp(scalar.type) or pa.types.is_date(scalar.type):
-        width = pa.int64() if pa.types.is_timestamp(scalar.type) or pa.types.is_date64(scalar.type) else pa.int32()
+        width = (
+            pa.int64()
+            if pa.types.is_timestamp(scalar.type) or pa.types.is_date64(scalar.type)
+            else pa.int32()
+        )
         try:
             raw = scalar.cast(width).as_py()
         except pa.ArrowException:
             raw = None
         if raw in _TEMPORAL_INFINITY:
             return RawText(_TEMPORAL_INFINITY[raw])
+    import pyarrow.compute as pc  # only for these rare values: it is slow to import
+
     try:
         return RawText(pc.cast(pa.array([scalar]), pa.string())[0].as_py())
     except pa.ArrowException:
@@ -168,8 +174,15 @@ def is_numeric(data_type: pa.DataType) -> bool:
 
 
 def display_width(text: str) -> int:
-    """Terminal columns ``text`` takes (wide East Asian characters count two)."""
-    return int(get_cwidth(text)) if not text.isascii() else len(text)
+    """Terminal columns ``text`` takes (wide East Asian characters count two, combining marks none)."""
+    return len(text) if text.isascii() else sum(_char_width(char) for char in text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
 def fit_text(text: str, width: int) -> str:
@@ -326,7 +339,9 @@ def render_box(
         max(v, display_width(n), display_width(t)) for v, n, t in zip(values_width, names, types, strict=True)
     ]
     # Numbers are never cut (a cut number reads as another number); text narrows to a minimum.
-    minimum = [v if n else min(w, MIN_COLUMN_WIDTH) for v, n, w in zip(values_width, numeric, natural, strict=True)]
+    minimum = [
+        v if n else min(w, MIN_COLUMN_WIDTH) for v, n, w in zip(values_width, numeric, natural, strict=True)
+    ]
     layout = _layout(natural, minimum, max_width) if names else _Layout([], [], None)
 
     def draw(cells: Sequence[list[str]], align_of: Callable[[int], str]) -> Iterator[str]:
@@ -400,7 +415,13 @@ def render_json(table: pa.Table) -> Iterator[str]:
 
 
 def _markdown_cell(value: Any) -> str:
-    return cell_text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
+    return (
+        cell_text(value)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("\r\n", "<br>")
+        .replace("\n", "<br>")
+    )
 
 
 def render_markdown(table: pa.Table) -> Iterator[str]:
@@ -414,7 +435,10 @@ def render_markdown(table: pa.Table) -> Iterator[str]:
     yield "| " + " | ".join(_pad(n, w, "left") for n, w in zip(names, widths, strict=True)) + " |\n"
     yield (
         "|"
-        + "|".join(("-" * (w + 1) + ":") if a == "right" else ("-" * (w + 2)) for w, a in zip(widths, aligns, strict=True))
+        + "|".join(
+            ("-" * (w + 1) + ":") if a == "right" else ("-" * (w + 2))
+            for w, a in zip(widths, aligns, strict=True)
+        )
         + "|\n"
     )
     for row in rows:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
 from paqdb.errors import InvalidParameterError, TrainingError, UndefinedColumnError
 from paqdb.ml.families import TASKS, ModelFamily, Task, TrainingShape, get_family
@@ -261,9 +263,14 @@ def fit_estimator(
     target: np.ndarray,
     shape: TrainingShape | None = None,
 ) -> BaseEstimator:
-    """Build and fit one estimator of ``family``; the fitted estimator then predicts single-threaded."""
-    estimator = family.build(task, hyperparameters, seed, shape or TrainingShape(len(target)))
-    with warnings.catch_warnings():
+    """Build and fit one estimator of ``family``; a joblib-parallel one (a forest) then predicts without
+    worker processes or threads, since scoring calls it on small batches."""
+    shape = shape or TrainingShape(len(target))
+    estimator = family.build(task, hyperparameters, seed, shape)
+    with (
+        threadpool_limits(limits=1) if shape.single_threaded else nullcontext(),
+        warnings.catch_warnings(),
+    ):
         # An iteration cap reached is a budget decision here, not a problem to report per trial.
         warnings.simplefilter("ignore", ConvergenceWarning)
         estimator.fit(matrix, target)

@@ -100,6 +100,8 @@ def parse_budget(value: object) -> Budget:
         parts = list(value)
     else:
         raise _bad_budget(value)
+    if not parts:
+        raise _bad_budget(value)
     seconds: float | None = None
     trials: int | None = None
     for part in parts:

@@ -7,6 +7,7 @@ and returns ``STRUCT(prediction <type>, confidence DOUBLE)``. Nothing is convert
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,8 +50,8 @@ def function_name(model_name: str, version: int | None = None) -> str:
     return f"paqdb_score_{safe}" + (f"_v{version}" if version is not None else "")
 
 
-def make_scoring_callable(model: Scorer, prediction_type: str) -> object:
-    """Wrap ``model`` as an Arrow UDF body returning the prediction/confidence struct."""
+def make_scoring_callable(model: Scorer, prediction_type: str, arity: int) -> object:
+    """Wrap ``model`` as an Arrow UDF body of ``arity`` columns returning the prediction/confidence struct."""
     target = _ARROW_TYPES[prediction_type]
 
     def score(*columns: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -67,6 +68,10 @@ def make_scoring_callable(model: Scorer, prediction_type: str) -> object:
             confidence = confidence.combine_chunks()
         return pa.StructArray.from_arrays([prediction, confidence], names=["prediction", "confidence"])
 
+    # DuckDB checks the Python signature against the declared argument count.
+    score.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(f"feature_{i}", inspect.Parameter.POSITIONAL_ONLY) for i in range(arity)]
+    )
     return score
 
 
@@ -76,7 +81,7 @@ def register(engine: Engine, name: str, model: Scorer, argument_types: Sequence[
     function = ScoringFunction(name, tuple(argument_types), prediction_type)
     engine.register_function(
         name,
-        make_scoring_callable(model, prediction_type),  # type: ignore[arg-type]
+        make_scoring_callable(model, prediction_type, len(function.argument_types)),  # type: ignore[arg-type]
         function.argument_types,
         function.return_type,
     )
