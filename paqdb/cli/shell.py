@@ -93,9 +93,27 @@ def is_interruption(error: BaseException) -> bool:
     return isinstance(error, Error) and text.startswith("INTERRUPT Error")
 
 
+def dot_command_start(pending: Sequence[str], line: str) -> int | None:
+    """Where a dot command starts in ``line`` of a script, or None when the line is SQL.
+
+    A dot command starts a line that follows complete statements (``pending``, the lines since the last
+    statement ran), or follows a statement's ``;`` on the same line: ``SELECT 1; .mode csv``.
+    """
+    stripped = line.lstrip()
+    if stripped.startswith("."):
+        return len(line) - len(stripped) if statement_is_complete("\n".join(pending)) else None
+    for match in _COMMAND_AFTER_STATEMENT.finditer(line):
+        start = match.end() - 2  # the dot
+        if statement_is_complete("\n".join([*pending, line[:start]])):
+            return start
+    return None
+
+
 def input_is_complete(text: str) -> bool:
-    """True when the interactive input buffer should run: a dot command, or complete statements."""
-    return text.lstrip().startswith(".") or statement_is_complete(text)
+    """True when the interactive input buffer should run: complete statements, or a dot command after
+    them (``.tables``, ``SELECT 1; .mode csv``)."""
+    *pending, last = text.split("\n")
+    return dot_command_start(pending, last) is not None or statement_is_complete(text)
 
 
 def history_path() -> Path | None:
@@ -292,7 +310,7 @@ class Shell:
         for number, line in enumerate(script.split("\n"), 1):
             if not pending:
                 first_line = number
-            command_at = self._dot_command_start(pending, line)
+            command_at = dot_command_start(pending, line)
             if command_at is None:
                 pending.append(line)
                 continue
@@ -302,18 +320,6 @@ class Shell:
             pending = []
             self.run_dot_command(line[command_at:], depth=depth)
         self.run_sql("\n".join(pending), first_line)
-
-    @staticmethod
-    def _dot_command_start(pending: list[str], line: str) -> int | None:
-        """Where a dot command starts in ``line``: at its start, or after a statement's ``;`` on it."""
-        stripped = line.lstrip()
-        if stripped.startswith("."):
-            return len(line) - len(stripped) if statement_is_complete("\n".join(pending)) else None
-        for match in _COMMAND_AFTER_STATEMENT.finditer(line):
-            start = match.end() - 2  # the dot
-            if statement_is_complete("\n".join([*pending, line[:start]])):
-                return start
-        return None
 
     def run_batch(self, script: str) -> int:
         """Run a whole script non-interactively; return the exit status (1 at the first error)."""

@@ -10,6 +10,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from sqlglot import exp
 
 from paqdb import errors
 from paqdb.engines.base import Column, ExecResult, ScalarFunction
@@ -142,13 +143,29 @@ class DuckDBEngine:
         return [Column(str(r[0]), str(r[1])) for r in rows]
 
     def relation_exists(self, name: str) -> bool:
+        # A catalog lookup, not a probing query: a failed query would abort the caller's transaction.
         try:
-            self._con.execute(f"SELECT * FROM {name} LIMIT 0")
-        except duckdb.CatalogException:
+            table = exp.to_table(name, dialect="duckdb")
+        except Exception:  # noqa: BLE001 - not a table name at all
             return False
+        conditions = ["lower(name) = lower(?)"]
+        parameters: list[str] = [table.name]
+        if table.catalog:
+            conditions.append("lower(database_name) = lower(?) AND lower(schema_name) = lower(?)")
+            parameters += [table.catalog, table.db]
+        elif table.db:
+            conditions.append("(lower(schema_name) = lower(?) OR lower(database_name) = lower(?))")
+            parameters += [table.db, table.db]
+        sql = (
+            "SELECT count(*) FROM (SELECT database_name, schema_name, table_name AS name FROM duckdb_tables() "
+            "UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views()) "
+            f"WHERE {' AND '.join(conditions)}"
+        )
+        try:
+            rows = self._con.execute(sql, parameters).fetchall()
         except duckdb.Error as error:
             raise translate_error(error) from None
-        return True
+        return bool(rows and rows[0][0])
 
     # -- functions ------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The ``paqdb`` command run as a real process: -c, -f, standard input, output modes, exit status."""
+"""The ``paqdb`` command: run as a real process for -c, -f, standard input, output modes, .read and exit
+status; called in-process (:func:`paqdb.cli.shell.main`) for the argument handling around them."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from paqdb.cli.render import OUTPUT_MODES
+from paqdb.cli.shell import main
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def paqdb(*arguments: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def paqdb(
+    *arguments: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m paqdb.cli.shell`` with ``arguments``; standard input is empty unless given."""
     environment = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
     environment["PYTHONPATH"] = os.pathsep.join([str(REPOSITORY), environment.get("PYTHONPATH", "")])
@@ -32,17 +36,17 @@ def paqdb(*arguments: str, stdin: str | None = None, cwd: Path | None = None) ->
     )
 
 
-def test_command_runs_statements_and_prints_boxes(tmp_path: Path) -> None:
+def test_command_then_file_on_the_same_database(tmp_path: Path) -> None:
     database = str(tmp_path / "shop.db")
-    result = paqdb(
+    created = paqdb(
         database,
         "-c",
-        "CREATE TABLE t AS SELECT range AS i FROM range(5); INSERT INTO t VALUES (10); "
+        "CREATE TABLE t AS SELECT range AS i FROM range(5); INSERT INTO t VALUES (10);\n"
         "SELECT 42 AS answer; SHOW MODELS;",
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    assert result.stdout.startswith(
+    assert created.returncode == 0, created.stderr
+    assert created.stderr == ""
+    assert created.stdout.startswith(
         "1 row affected\n"
         "┌─────────┐\n"
         "│ answer  │\n"
@@ -52,84 +56,112 @@ def test_command_runs_statements_and_prints_boxes(tmp_path: Path) -> None:
         "└─────────┘\n"
         "(1 row)\n"
     )
-    assert "│  name   │ version │" in result.stdout
-    assert result.stdout.endswith("(0 rows)\n")
-    # The database file keeps the table for the next process.
-    again = paqdb(database, "-c", "SELECT count(*) AS n FROM t", "--mode", "csv")
-    assert again.stdout == "n\n6\n"
+    assert "│  name   │ version │" in created.stdout  # SHOW MODELS: an empty table
+    assert created.stdout.endswith("(0 rows)\n")
 
-
-def test_file(tmp_path: Path) -> None:
     script = tmp_path / "script.sql"
-    script.write_text("CREATE TABLE t (i INTEGER);\nINSERT INTO t\nVALUES (1), (2);\n.mode csv\nSELECT sum(i) AS s FROM t;\n")
-    result = paqdb(str(tmp_path / "db.duckdb"), "-f", str(script))
-    assert (result.returncode, result.stdout, result.stderr) == (0, "2 rows affected\ns\n3\n", "")
+    script.write_text("UPDATE t\nSET i = i + 1;\n.timer on\nSELECT sum(i) AS total FROM t;\n")
+    ran = paqdb(database, "--mode", "csv", "-f", str(script))
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("6 rows affected\ntotal\n26\nRun Time: ")
 
 
-def test_standard_input() -> None:
-    result = paqdb("--mode", "csv", stdin="SELECT 1 AS a;\nSELECT\n  2 AS b;\n")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "a\n1\nb\n2\n", "")
-
-
-@pytest.mark.parametrize("mode", OUTPUT_MODES)
-def test_each_output_mode(mode: str) -> None:
-    result = paqdb("--mode", mode, "-c", "SELECT 1 AS id, 'a|b' AS name, NULL AS score;")
+def test_standard_input_in_every_output_mode() -> None:
+    query = "SELECT 1 AS id, 'a|b' AS name, NULL AS score;"
+    others = [mode for mode in OUTPUT_MODES if mode != "json"]
+    script = query + "\n" + "".join(f".mode {mode}\n{query}\n" for mode in others)
+    result = paqdb("--mode", "json", stdin=script)
     assert result.returncode == 0, result.stderr
     expected = {
-        "box": "│  1 │ a|b     │ NULL  │",
-        "csv": "id,name,score\n1,a|b,\n",
         "json": '[{"id": 1, "name": "a|b", "score": null}]\n',
+        "box": (
+            "┌─────────┬─────────┬───────┐\n"
+            "│   id    │  name   │ score │\n"
+            "│ integer │ varchar │ null  │\n"
+            "├─────────┼─────────┼───────┤\n"
+            "│       1 │ a|b     │ NULL  │\n"
+            "└─────────┴─────────┴───────┘\n"
+            "(1 row)\n"
+        ),
+        "csv": "id,name,score\n1,a|b,\n",
         "markdown": "| id  | name | score |\n|----:|------|-------|\n|   1 | a\\|b | NULL  |\n",
         "line": "   id = 1\n name = a|b\nscore = NULL\n",
-    }[mode]
-    assert expected in result.stdout
-    if mode == "json":
-        assert json.loads(result.stdout) == [{"id": 1, "name": "a|b", "score": None}]
+    }
+    assert result.stdout == "".join(expected[mode] for mode in ["json", *others])
+    assert json.loads(expected["json"]) == [{"id": 1, "name": "a|b", "score": None}]
 
 
-def test_read_command_with_a_relative_path(tmp_path: Path) -> None:
-    (tmp_path / "setup.sql").write_text("CREATE TABLE t AS SELECT 7 AS seven;\n")
-    result = paqdb("--mode", "csv", "-c", ".read setup.sql\nSELECT * FROM t;", cwd=tmp_path)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "seven\n7\n", "")
-
-
-def test_error_exits_1_with_a_caret_after_running_what_came_before(tmp_path: Path) -> None:
-    script = tmp_path / "broken.sql"
-    script.write_text("SELECT 1 AS ok;\nPREDICT income\n  FROM people GIVEN;\nSELECT 2 AS never;\n")
-    result = paqdb("--mode", "csv", "-f", str(script))
+def test_read_then_an_error_with_its_caret_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "setup.sql").write_text("CREATE TABLE people AS SELECT 'ann' AS name;\n")
+    (tmp_path / "main.sql").write_text(
+        ".read setup.sql\n.mode csv\nSELECT * FROM people;\n"
+        "PREDICT income\n  FROM people GIVEN;\nSELECT 2 AS never;\n"
+    )
+    result = paqdb("-f", "main.sql", cwd=tmp_path)
     assert result.returncode == 1
-    assert result.stdout == "ok\n1\n"
+    assert result.stdout == "name\nann\n"
     assert result.stderr == (
-        "Error: syntax error at the end of the statement: expected a table name or a (query) (line 3, column 20)\n"
+        "Error: syntax error at the end of the statement: "
+        "expected a table name or a (query) (line 5, column 20)\n"
         "  FROM people GIVEN;\n"
         "                   ^\n"
     )
 
 
-def test_duckdb_error_and_unknown_dot_command_exit_1() -> None:
-    duck = paqdb("-c", "SELECT * FRM t;")
-    assert duck.returncode == 1
-    assert duck.stderr.startswith("Error: Parser Error: syntax error at or near")
-    assert "^" in duck.stderr
-    dot = paqdb(stdin="SELECT 1;\n.nope\n")
-    assert dot.returncode == 1
-    assert dot.stderr.startswith("Error: unknown command .nope; the commands are .datasets, .exit, .help")
+def test_duckdb_error_exits_1_with_duckdb_caret() -> None:
+    result = paqdb("-c", "SELECT 1 AS fine;\nSELECT * FRM t;")
+    assert result.returncode == 1
+    assert "│       1 │" in result.stdout
+    assert result.stderr.startswith('Error: Parser Error: syntax error at or near "t"')
+    assert "LINE 1: SELECT * FRM t\n" in result.stderr and "^" in result.stderr
 
 
-def test_missing_file_and_unopenable_database(tmp_path: Path) -> None:
-    missing = paqdb("-f", str(tmp_path / "absent.sql"))
-    assert missing.returncode == 1
-    assert missing.stderr.startswith("Error: cannot read ") and "absent.sql" in missing.stderr
-    unopenable = paqdb(str(tmp_path / "no" / "such" / "dir.db"), "-c", "SELECT 1")
-    assert unopenable.returncode == 1
-    assert unopenable.stderr.startswith("Error: ")
+# -- in-process -----------------------------------------------------------------------------------------
 
 
-def test_version_and_help() -> None:
-    version = paqdb("--version")
-    assert version.returncode == 0
-    assert version.stdout.startswith("paqdb ") and "DuckDB" in version.stdout
-    usage = paqdb("--help")
-    assert usage.returncode == 0
-    for option in ("-c SQL", "-f FILE", "--mode", "--timer", "--version", "database"):
-        assert option in usage.stdout
+def test_unknown_dot_command_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([":memory:", "-c", "SELECT 1;\n.nope"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "Error: unknown command .nope; the commands are .datasets, .exit"
+    )
+
+
+def test_missing_file_and_unopenable_database_exit_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-f", str(tmp_path / "absent.sql")]) == 1
+    assert capsys.readouterr().err.startswith(f"Error: cannot read {tmp_path / 'absent.sql'}: No such file")
+    assert main([str(tmp_path / "no" / "such" / "dir.db"), "-c", "SELECT 1"]) == 1
+    assert capsys.readouterr().err.startswith("Error: IO Error: ")
+
+
+def test_quit_exits_0_without_running_the_rest(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--mode", "csv", "-c", "SELECT 1 AS a;\n.quit\nSELECT 2 AS b;"]) == 0
+    assert capsys.readouterr().out == "a\n1\n"
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("paqdb 0.1.0 (DuckDB ")
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    usage = capsys.readouterr().out
+    for option in (
+        "-c SQL",
+        "-f FILE",
+        "--mode {box,csv,json,markdown,line}",
+        "--timer",
+        "--version",
+        "database",
+    ):
+        assert option in usage
+
+
+def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--mode", "html"])
+    assert exited.value.code == 2
+    assert "invalid choice: 'html'" in capsys.readouterr().err

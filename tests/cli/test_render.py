@@ -135,22 +135,24 @@ def test_csv() -> None:
 
 def test_json_is_an_array_of_objects_with_null() -> None:
     text = render_text(query(SAMPLE), "json")
-    assert json.loads(text) == [{"id": 1, "name": "a,b", "score": None}, {"id": 2, "name": "c|d", "score": 1.5}]
+    assert json.loads(text) == [
+        {"id": 1, "name": "a,b", "score": None},
+        {"id": 2, "name": "c|d", "score": 1.5},
+    ]
     assert text.count("\n") == 2  # one row per line
 
 
 def test_json_converts_dates_nan_and_nested_values() -> None:
     table = query("SELECT DATE '2020-01-02' AS d, 'nan'::DOUBLE AS f, [1, 2] AS l, {'k': 'v'} AS s")
-    assert json.loads(render_text(table, "json")) == [{"d": "2020-01-02", "f": None, "l": [1, 2], "s": {"k": "v"}}]
+    assert json.loads(render_text(table, "json")) == [
+        {"d": "2020-01-02", "f": None, "l": [1, 2], "s": {"k": "v"}}
+    ]
     assert render_text(query("SELECT 1 AS a WHERE false"), "json") == "[]\n"
 
 
 def test_markdown_escapes_pipes_and_right_aligns_numbers() -> None:
     assert render_text(query(SAMPLE), "markdown") == (
-        "| id  | name | score |\n"
-        "|----:|------|------:|\n"
-        "|   1 | a,b  |  NULL |\n"
-        "|   2 | c\\|d |   1.5 |\n"
+        "| id  | name | score |\n|----:|------|------:|\n|   1 | a,b  |  NULL |\n|   2 | c\\|d |   1.5 |\n"
     )
 
 

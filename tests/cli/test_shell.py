@@ -45,7 +45,10 @@ def test_statement_is_complete(text: str, complete: bool) -> None:
 
 def test_dot_commands_are_complete_input() -> None:
     assert input_is_complete(".tables")
+    assert input_is_complete("SELECT 1;\n.tables")
+    assert input_is_complete("SELECT 1; .mode csv")
     assert not input_is_complete("SELECT\n1")
+    assert not input_is_complete("SELECT\n.5")
 
 
 def test_history_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -106,7 +109,7 @@ def test_show_models_with_no_models_is_an_empty_table(console: Console) -> None:
 
 def test_dot_commands_between_statements(console: Console) -> None:
     output = console.run("SELECT 1 AS a;\n.mode csv\nSELECT 2 AS b; .mode json\nSELECT 3 AS c;")
-    assert output.endswith("b\n2\n[{\"c\": 3}]\n")
+    assert output.endswith('b\n2\n[{"c": 3}]\n')
     assert console.shell.mode == "json"
 
 
@@ -151,7 +154,9 @@ def test_unknown_dot_command_lists_the_valid_ones(console: Console) -> None:
         assert name in message
 
 
-@pytest.mark.parametrize(("line", "message"), [(".mode html", "unknown mode"), (".timer maybe", "usage: .timer")])
+@pytest.mark.parametrize(
+    ("line", "message"), [(".mode html", "unknown mode"), (".timer maybe", "usage: .timer")]
+)
 def test_bad_arguments(console: Console, line: str, message: str) -> None:
     with pytest.raises(DotCommandError, match=message):
         console.run(line)
@@ -175,7 +180,7 @@ def test_read_runs_a_file_and_nested_reads(console: Console, tmp_path: Path) -> 
 
 
 def test_read_errors(console: Console, tmp_path: Path) -> None:
-    with pytest.raises(DotCommandError, match="cannot read .*missing.sql: No such file"):
+    with pytest.raises(DotCommandError, match=r"cannot read .*missing\.sql: No such file"):
         console.run(f".read {tmp_path / 'missing.sql'}")
     looping = tmp_path / "loop.sql"
     looping.write_text(f".read {looping}\n")
@@ -199,7 +204,9 @@ def test_statements_before_an_error_run_and_the_error_names_the_script_line(cons
 def test_batch_exit_status_and_error_text(console: Console) -> None:
     assert console.shell.run_batch("SELECT 1;") == 0
     assert console.shell.run_batch("SELECT * FROM missing_table;") == 1
-    assert console.err.getvalue().startswith("Error: Catalog Error: Table with name missing_table does not exist")
+    assert console.err.getvalue().startswith(
+        "Error: Catalog Error: Table with name missing_table does not exist"
+    )
     assert console.shell.run_batch(".quit") == 0
 
 
