@@ -558,7 +558,7 @@ def run_interactive(shell: Shell, history_file: Path | None = None) -> int:
                 shell.report_interrupt()
             elif isinstance(error, Error | DotCommandError):
                 shell.report_error(error)
-            elif isinstance(error, Exception):  # a bug must not lose the session: show it and go on
+            else:  # a bug must not lose the session: show it and go on
                 shell.clear_progress()
                 shell.err.write("Internal error (please report it):\n" + traceback.format_exc())
                 shell.err.flush()
@@ -626,6 +626,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not _isatty(sys.stdin):
                 return shell.run_batch(sys.stdin.read())
             return run_interactive(shell, history_path())
+    except KeyboardInterrupt:  # while reading the script from standard input
+        shell.report_interrupt()
+        return 130
     except BrokenPipeError:
         # The reader went away (`paqdb db -c ... | head`): stop quietly, without a second error at exit.
         devnull = os.open(os.devnull, os.O_WRONLY)
