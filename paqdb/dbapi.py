@@ -10,6 +10,7 @@ As PEP 249 requires, auto-commit is off by default: call ``commit()`` to keep ch
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
 import uuid
@@ -47,22 +48,22 @@ Time = datetime.time
 Timestamp = datetime.datetime
 
 
-def DateFromTicks(ticks: float) -> datetime.date:  # noqa: N802 - PEP 249 name
+def DateFromTicks(ticks: float) -> datetime.date:
     """The date of a POSIX timestamp, in local time."""
     return Date(*time.localtime(ticks)[:3])
 
 
-def TimeFromTicks(ticks: float) -> datetime.time:  # noqa: N802 - PEP 249 name
+def TimeFromTicks(ticks: float) -> datetime.time:
     """The time of day of a POSIX timestamp, in local time."""
     return Time(*time.localtime(ticks)[3:6])
 
 
-def TimestampFromTicks(ticks: float) -> datetime.datetime:  # noqa: N802 - PEP 249 name
+def TimestampFromTicks(ticks: float) -> datetime.datetime:
     """The local date and time of a POSIX timestamp."""
     return Timestamp(*time.localtime(ticks)[:6])
 
 
-def Binary(value: bytes | bytearray | memoryview | str) -> bytes:  # noqa: N802 - PEP 249 name
+def Binary(value: bytes | bytearray | memoryview | str) -> bytes:
     """A value to bind to a BLOB parameter."""
     return value.encode() if isinstance(value, str) else bytes(value)
 
@@ -180,10 +181,8 @@ class Connection:
                 self.close()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # nothing to report to at interpreter shutdown
             self.close()
-        except Exception:  # noqa: BLE001 - nothing to report to at interpreter shutdown
-            pass
 
 
 class Cursor:
@@ -205,7 +204,9 @@ class Cursor:
         if self._connection is None:
             raise InterfaceError("the cursor is closed", hint="create a new one with connection.cursor()")
         if self._connection.closed:
-            raise InterfaceError("the cursor's connection is closed", hint="open a new one with paqdb.connect()")
+            raise InterfaceError(
+                "the cursor's connection is closed", hint="open a new one with paqdb.connect()"
+            )
         return self._connection
 
     @property
@@ -366,7 +367,9 @@ def _python_value(arrow_type: pa.DataType, value: Any) -> Any:
     if value is None:
         return None
     if pa.types.is_map(arrow_type):
-        return {_python_value(arrow_type.key_type, k): _python_value(arrow_type.item_type, v) for k, v in value}
+        return {
+            _python_value(arrow_type.key_type, k): _python_value(arrow_type.item_type, v) for k, v in value
+        }
     if pa.types.is_fixed_size_list(arrow_type):
         return tuple(_python_value(arrow_type.value_type, v) for v in value)
     if _is_list(arrow_type):
@@ -376,9 +379,7 @@ def _python_value(arrow_type: pa.DataType, value: Any) -> Any:
             return tuple(_python_value(f.type, value[f.name]) for f in arrow_type)
         return {f.name: _python_value(f.type, value[f.name]) for f in arrow_type}
     if pa.types.is_interval(arrow_type):
-        return datetime.timedelta(
-            days=value.months * 30 + value.days, microseconds=value.nanoseconds // 1000
-        )
+        return datetime.timedelta(days=value.months * 30 + value.days, microseconds=value.nanoseconds // 1000)
     return value
 
 

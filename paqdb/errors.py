@@ -23,7 +23,7 @@ token, and the hint: the form the shell prints.
 from __future__ import annotations
 
 
-class Warning(Exception):  # noqa: A001 - PEP 249 requires this name
+class Warning(Exception):
     """Important warnings, such as data truncation (PEP 249)."""
 
 
@@ -180,7 +180,7 @@ class NotYetSupportedError(NotSupportedError):
     default_sqlstate = "0A000"
 
 
-class SearchInterrupted(Error):  # noqa: N818 - it reads as an event, not a failure
+class SearchInterrupted(Error):
     """A model search was interrupted (Ctrl-C) before it found any model."""
 
     default_sqlstate = "57014"

@@ -21,7 +21,8 @@ def con(database: str) -> Iterator[paqdb.Connection]:
     """An autocommit connection on a fresh file with iris loaded and split into labeled/new tables."""
     connection = paqdb.connect(database, autocommit=True)
     connection.execute("LOAD DATASET iris")
-    connection.execute("CREATE TABLE iris_train AS SELECT * FROM iris WHERE hash(sepal_length_cm, petal_width_cm, petal_length_cm) % 4 <> 0")
-    connection.execute("CREATE TABLE iris_test AS SELECT * FROM iris WHERE hash(sepal_length_cm, petal_width_cm, petal_length_cm) % 4 = 0")
+    fold = "hash(sepal_length_cm, petal_width_cm, petal_length_cm) % 4"
+    connection.execute(f"CREATE TABLE iris_train AS SELECT * FROM iris WHERE {fold} <> 0")
+    connection.execute(f"CREATE TABLE iris_test AS SELECT * FROM iris WHERE {fold} = 0")
     yield connection
     connection.close()

@@ -324,6 +324,8 @@ class ModelCatalog:
     def _undefined(self, name: str) -> UndefinedModelError:
         known = self.names()
         hint = (
-            f"known models: {', '.join(known)}" if known else "create one with CREATE MODEL <name> PREDICT ..."
+            f"known models: {', '.join(known)}"
+            if known
+            else "create one with CREATE MODEL <name> PREDICT ..."
         )
         return UndefinedModelError(f"model '{name}' does not exist", hint=hint)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from collections.abc import Iterator, Sequence
@@ -146,7 +147,7 @@ class DuckDBEngine:
         # A catalog lookup, not a probing query: a failed query would abort the caller's transaction.
         try:
             table = exp.to_table(name, dialect="duckdb")
-        except Exception:  # noqa: BLE001 - not a table name at all
+        except Exception:
             return False
         conditions = ["lower(name) = lower(?)"]
         parameters: list[str] = [table.name]
@@ -157,8 +158,9 @@ class DuckDBEngine:
             conditions.append("(lower(schema_name) = lower(?) OR lower(database_name) = lower(?))")
             parameters += [table.db, table.db]
         sql = (
-            "SELECT count(*) FROM (SELECT database_name, schema_name, table_name AS name FROM duckdb_tables() "
-            "UNION ALL SELECT database_name, schema_name, view_name FROM duckdb_views()) "
+            "SELECT count(*) FROM (SELECT database_name, schema_name, table_name AS name "
+            "FROM duckdb_tables() UNION ALL "
+            "SELECT database_name, schema_name, view_name FROM duckdb_views()) "
             f"WHERE {' AND '.join(conditions)}"
         )
         try:
@@ -178,7 +180,7 @@ class DuckDBEngine:
     ) -> None:
         self.unregister_function(name)
         try:
-            self._con.create_function(
+            self._con.create_function(  # type: ignore[call-overload]
                 name,
                 function,
                 list(argument_types),
@@ -193,10 +195,8 @@ class DuckDBEngine:
     def unregister_function(self, name: str) -> None:
         if name in self._functions:
             self._functions.discard(name)
-            try:
+            with contextlib.suppress(duckdb.Error):  # already gone with its connection state
                 self._con.remove_function(name)
-            except duckdb.Error:
-                pass  # already gone with its connection state
 
     def has_function(self, name: str) -> bool:
         """True when this engine registered a function called ``name``."""

@@ -136,12 +136,25 @@ class StoreModel(PhysicalOperator):
             f"validation {result.metric} {best} after {len(trials)} trials"
         )
         state.values["result"] = ExecResult(
-            pa.table({"model": [self.model_name], "version": [version], "family": [model.family],
-                      "metric": [result.metric], "validation_score": [result.validation_score],
-                      "trials": [len(trials)]}),
+            pa.table(
+                {
+                    "model": [self.model_name],
+                    "version": [version],
+                    "family": [model.family],
+                    "metric": [result.metric],
+                    "validation_score": [result.validation_score],
+                    "trials": [len(trials)],
+                }
+            ),
             1,
-            [Column("model", "VARCHAR"), Column("version", "INTEGER"), Column("family", "VARCHAR"),
-             Column("metric", "VARCHAR"), Column("validation_score", "DOUBLE"), Column("trials", "BIGINT")],
+            [
+                Column("model", "VARCHAR"),
+                Column("version", "INTEGER"),
+                Column("family", "VARCHAR"),
+                Column("metric", "VARCHAR"),
+                Column("validation_score", "DOUBLE"),
+                Column("trials", "BIGINT"),
+            ],
             "CREATE MODEL",
         )
         state.values["message"] = message
@@ -251,7 +264,8 @@ class ScoreQuery(PhysicalOperator):
             columns.append(f"__paqdb_score.confidence AS {quote(confidence)}")
         return (
             f"SELECT * EXCLUDE (__paqdb_score), {', '.join(columns)} "
-            f"FROM (SELECT *, {self.function}({args}) AS __paqdb_score FROM {self.source_sql}) AS __paqdb_input"
+            f"FROM (SELECT *, {self.function}({args}) AS __paqdb_score FROM {self.source_sql}) "
+            "AS __paqdb_input"
         )
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
@@ -276,7 +290,10 @@ class CatalogQuery(PhysicalOperator):
     name = "CatalogScan"
 
     def describe(self) -> dict[str, Any]:
-        return {"table": "paqdb.models" if self.what == "models" else "paqdb.trials", "model": self.model_name}
+        return {
+            "table": "paqdb.models" if self.what == "models" else "paqdb.trials",
+            "model": self.model_name,
+        }
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         if self.what == "models":

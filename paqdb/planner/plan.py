@@ -26,7 +26,9 @@ class LogicalNode:
 
     def render(self, indent: int = 0) -> list[str]:
         """The subtree as indented lines, for EXPLAIN."""
-        props = ", ".join(f"{k}={_short(v)}" for k, v in self.properties.items() if v not in (None, "", [], {}))
+        props = ", ".join(
+            f"{k}={_short(v)}" for k, v in self.properties.items() if v not in (None, "", [], {})
+        )
         lines = [f"{'  ' * indent}{self.name}" + (f" [{props}]" if props else "")]
         for child in self.inputs:
             lines.extend(child.render(indent + 1))

@@ -77,7 +77,7 @@ class Planner:
                 timings.append(time.perf_counter() - started)
         return state
 
-    def plan(self, statement: Statement, node: exp.Expression) -> Plan:
+    def plan(self, statement: Statement, node: exp.Expr) -> Plan:
         """Bind ``node`` and build its logical and physical plans."""
         if isinstance(node, ast.Predict):
             return self._plan_predict(statement, node)
@@ -175,15 +175,22 @@ class Planner:
             raise statement.locate(
                 UndefinedModelError(
                     f"model '{name}' does not exist",
-                    hint=(f"known models: {', '.join(known)}" if known
-                          else f"create it with CREATE MODEL {name} PREDICT <column> FROM <table>"),
+                    hint=(
+                        f"known models: {', '.join(known)}"
+                        if known
+                        else f"create it with CREATE MODEL {name} PREDICT <column> FROM <table>"
+                    ),
                 ),
                 node,
             )
         return name
 
     def _features(
-        self, statement: Statement, label: Column, training: list[Column], scoring: list[Column] | None,
+        self,
+        statement: Statement,
+        label: Column,
+        training: list[Column],
+        scoring: list[Column] | None,
         where: exp.Expression,
     ) -> tuple[list[FeatureColumn], list[str]]:
         """Feature columns: training columns but the label (present in the scoring input, if any)."""
@@ -212,8 +219,9 @@ class Planner:
             )
         return features, dropped
 
-    def _nonempty_training(self, statement: Statement, relation_sql: str, label: Column,
-                           where: exp.Expression) -> int:
+    def _nonempty_training(
+        self, statement: Statement, relation_sql: str, label: Column, where: exp.Expression
+    ) -> int:
         table = self.engine.query_arrow(
             f"SELECT count(*) AS n, count({quote(label.name)}) AS labeled FROM {relation_sql}"
         )
@@ -236,7 +244,9 @@ class Planner:
             )
         return int(rows)
 
-    def _search_spec(self, statement: Statement, search: ast.SearchClause | None) -> tuple[Any, dict[str, Any]]:
+    def _search_spec(
+        self, statement: Statement, search: ast.SearchClause | None
+    ) -> tuple[Any, dict[str, Any]]:
         from paqdb.search import SearchSpec
 
         options = search.options() if search is not None else {}
@@ -254,10 +264,22 @@ class Planner:
     # -- PREDICT / CREATE MODEL -----------------------------------------------------------------------
 
     def _plan_training(
-        self, statement: Statement, label_node: exp.Expression, given_node: exp.Expression,
-        scoring_columns: list[Column] | None, search: ast.SearchClause | None,
-    ) -> tuple[LogicalNode, list[ops.PhysicalOperator], list[FeatureColumn], Column, str, Any, dict[str, Any],
-               list[str]]:
+        self,
+        statement: Statement,
+        label_node: exp.Expression,
+        given_node: exp.Expression,
+        scoring_columns: list[Column] | None,
+        search: ast.SearchClause | None,
+    ) -> tuple[
+        LogicalNode,
+        list[ops.PhysicalOperator],
+        list[FeatureColumn],
+        Column,
+        str,
+        Any,
+        dict[str, Any],
+        list[str],
+    ]:
         given_sql, given_columns = self._relation(statement, given_node)
         label = self._label(statement, label_node, given_columns, given_sql)
         label_type = label_model_type(label.type)
@@ -280,10 +302,19 @@ class Planner:
         ]
         if dropped:
             rewrites.append(f"dropped columns: {', '.join(dropped)}")
-        scan = LogicalNode("Scan", {"relation": given_sql, "rows": rows,
-                                    "columns": [f.name for f in features] + [label.name]})
-        train = LogicalNode("TrainModel", {"label": label.name, "task": spec.task or "inferred from the label",
-                                           "search": options or "defaults"}, [scan])
+        scan = LogicalNode(
+            "Scan",
+            {"relation": given_sql, "rows": rows, "columns": [f.name for f in features] + [label.name]},
+        )
+        train = LogicalNode(
+            "TrainModel",
+            {
+                "label": label.name,
+                "task": spec.task or "inferred from the label",
+                "search": options or "defaults",
+            },
+            [scan],
+        )
         physical: list[ops.PhysicalOperator] = [
             ops.TrainingScan(given_sql, features, label.name, label_type),
             ops.ModelSearchOp(label.name, spec),
@@ -311,7 +342,9 @@ class Planner:
             load = LogicalNode("Model", {"name": name, "version": record.version, "family": record.family})
             physical: list[ops.PhysicalOperator] = [ops.LoadModel(name, record.version)]
             if (name.lower(), record.version) not in self.context.scoring_functions:
-                physical.append(ops.RegisterScorer(function, features, prediction_type, f"model:{name.lower()}"))
+                physical.append(
+                    ops.RegisterScorer(function, features, prediction_type, f"model:{name.lower()}")
+                )
                 physical.append(_RememberFunction(name, record.version, function))
             label_name, label_sql_type, task = record.label, record.label_type, record.task
             drop_after = None
@@ -326,14 +359,25 @@ class Planner:
             function = f"paqdb_score_tmp_{uuid.uuid4().hex[:12]}"
             physical.append(_ResolvePredictionType(function, features, label_type))
             drop_after = function
-        rewrites.append("scoring pushed into the engine: one vectorised call per vector, no row-by-row Python")
+        rewrites.append(
+            "scoring pushed into the engine: one vectorised call per vector, no row-by-row Python"
+        )
         physical.append(
-            ops.ScoreQuery(source_sql, source_columns, function, features, label_name, label_sql_type, task,
-                           drop_function=drop_after)
+            ops.ScoreQuery(
+                source_sql,
+                source_columns,
+                function,
+                features,
+                label_name,
+                label_sql_type,
+                task,
+                drop_function=drop_after,
+            )
         )
         scan = LogicalNode("Scan", {"relation": source_sql, "columns": len(source_columns)})
-        logical = LogicalNode("Predict", {"label": label_name, "output": f"predicted_{label_name}"},
-                              [scan, model_node])
+        logical = LogicalNode(
+            "Predict", {"label": label_name, "output": f"predicted_{label_name}"}, [scan, model_node]
+        )
         return Plan(statement.text, logical, physical, rewrites)
 
     def _plan_create_model(self, statement: Statement, node: ast.CreateModel) -> Plan:
@@ -341,8 +385,11 @@ class Planner:
         replace = bool(node.args.get("replace"))
         if not replace and self.context.catalog.exists(name):
             if node.args.get("exists"):
-                return Plan(statement.text, LogicalNode("CreateModel", {"model": name, "skipped": "exists"}),
-                            [_Noop("CREATE MODEL", f"model {name} already exists; nothing done")])
+                return Plan(
+                    statement.text,
+                    LogicalNode("CreateModel", {"model": name, "skipped": "exists"}),
+                    [_Noop("CREATE MODEL", f"model {name} already exists; nothing done")],
+                )
             from paqdb.errors import DuplicateModelError
 
             raise statement.locate(
@@ -359,13 +406,22 @@ class Planner:
         physical.append(
             ops.StoreModel(name, label.name, label.type, features, options, statement.text, replace)
         )
-        logical = LogicalNode("CreateModel", {"model": name, "replace": replace},
-                              [LogicalNode("StoreModel", {"catalog": "paqdb schema, one transaction"}, [train])])
+        logical = LogicalNode(
+            "CreateModel",
+            {"model": name, "replace": replace},
+            [LogicalNode("StoreModel", {"catalog": "paqdb schema, one transaction"}, [train])],
+        )
         del label_type, spec, source_sql
         return Plan(statement.text, logical, physical, rewrites)
 
-    def _check_inputs(self, statement: Statement, model: str, features: list[Column], columns: list[Column],
-                      where: exp.Expression) -> None:
+    def _check_inputs(
+        self,
+        statement: Statement,
+        model: str,
+        features: list[Column],
+        columns: list[Column],
+        where: exp.Expression,
+    ) -> None:
         present = {c.name.lower() for c in columns}
         missing = [f.name for f in features if f.name.lower() not in present]
         if missing:
@@ -383,7 +439,7 @@ class Planner:
 
     # -- PREDICT(...) inside queries ------------------------------------------------------------------
 
-    def _plan_query_with_predict(self, statement: Statement, node: exp.Expression) -> Plan:
+    def _plan_query_with_predict(self, statement: Statement, node: exp.Expr) -> Plan:
         calls = list(node.find_all(ast.PredictCall))
         physical: list[ops.PhysicalOperator] = []
         models: list[LogicalNode] = []
@@ -394,7 +450,9 @@ class Planner:
             if key not in prepared:
                 record = self.context.catalog.get(name, with_artifact=False)
                 features = [f for f in (feature_column(c) for c in record.features) if f is not None]
-                prediction_type = _prediction_type(record.task, label_model_type(record.label_type) or "VARCHAR")
+                prediction_type = _prediction_type(
+                    record.task, label_model_type(record.label_type) or "VARCHAR"
+                )
                 function = self._scoring_function_name(name, record.version)
                 physical.append(ops.LoadModel(name, record.version))
                 if (key, record.version) not in self.context.scoring_functions:
@@ -408,13 +466,20 @@ class Planner:
                     InvalidParameterError(f"model '{name}' does not predict '{call.this.name}'"), call.this
                 )
             args = ", ".join(f.expression for f in features)
-            call.replace(exp.maybe_parse(f"CAST(({function}({args})).prediction AS {label_sql_type})",
-                                         dialect="duckdb"))
+            call.replace(
+                exp.maybe_parse(
+                    f"CAST(({function}({args})).prediction AS {label_sql_type})", dialect="duckdb"
+                )
+            )
         sql = node.sql(dialect="duckdb")
         physical.append(ops.RunQuery(sql))
         logical = LogicalNode("Query", {"predict_calls": len(calls)}, models)
-        return Plan(statement.text, logical, physical,
-                    ["PREDICT(... USING MODEL m) -> the model's vectorised scoring function"])
+        return Plan(
+            statement.text,
+            logical,
+            physical,
+            ["PREDICT(... USING MODEL m) -> the model's vectorised scoring function"],
+        )
 
     # -- LOAD DATASET ---------------------------------------------------------------------------------
 
@@ -439,8 +504,11 @@ class Planner:
                 ),
                 node,
             )
-        return Plan(statement.text, LogicalNode("LoadDataset", {"dataset": name, "table": target}),
-                    [ops.LoadDatasetOp(name, target)])
+        return Plan(
+            statement.text,
+            LogicalNode("LoadDataset", {"dataset": name, "table": target}),
+            [ops.LoadDatasetOp(name, target)],
+        )
 
 
 def _prediction_type(task: str, label_type: str) -> str:
@@ -473,16 +541,21 @@ class _ResolvePredictionType(ops.PhysicalOperator):
         self.function, self.features, self.label_type = function, features, label_type
 
     def describe(self) -> dict[str, Any]:
-        return {"function": self.function, "inputs": len(self.features),
-                "vectorised": "Arrow, one call per 2048-row vector", "dropped after": "the statement"}
+        return {
+            "function": self.function,
+            "inputs": len(self.features),
+            "vectorised": "Arrow, one call per 2048-row vector",
+            "dropped after": "the statement",
+        }
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         from paqdb.udfs import scoring
 
         model = state.values["search_result"].model
         prediction_type = _prediction_type(model.task, self.label_type)
-        scoring.register(context.engine, self.function, model, [f.model_type for f in self.features],
-                         prediction_type)
+        scoring.register(
+            context.engine, self.function, model, [f.model_type for f in self.features], prediction_type
+        )
 
 
 class _Noop(ops.PhysicalOperator):

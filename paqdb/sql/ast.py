@@ -59,14 +59,21 @@ class CreateModel(PaqStatement):
     """``CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name PREDICT label FROM source [USING SEARCH (...)]``."""
 
     statement_name = "CREATE MODEL"
-    arg_types = {"this": True, "label": True, "source": True, "search": False, "replace": False, "exists": False}
+    arg_types = {
+        "this": True,
+        "label": True,
+        "source": True,
+        "search": False,
+        "replace": False,
+        "exists": False,
+    }
 
 
 class ShowModels(PaqStatement):
     """``SHOW MODELS``."""
 
     statement_name = "SHOW MODELS"
-    arg_types: dict[str, bool] = {}
+    arg_types = {}
 
 
 class DescribeModel(PaqStatement):

@@ -41,7 +41,7 @@ class PaqParser(DuckDBParser):
         "PREDICT": lambda self: self._parse_predict_call(),
     }
 
-    def raise_error(self, message: str, token: Token | None = None) -> None:  # type: ignore[override]
+    def raise_error(self, message: str, token: Token | None = None) -> None:
         self._raise_at(message, token)
 
     def _raise_at(self, message: str, token: Token | None, error: Error | None = None) -> None:
@@ -58,7 +58,7 @@ class PaqParser(DuckDBParser):
 
     # -- statements ---------------------------------------------------------------------------------
 
-    def _parse_statement(self) -> exp.Expression | None:
+    def _parse_statement(self) -> exp.Expr | None:
         if self._at_end():
             return None
         index = self._index
@@ -204,7 +204,7 @@ class PaqParser(DuckDBParser):
         model = self._parse_required_identifier("a model name")
         return self.expression(ast.PredictCall(this=label, model=model))
 
-    def _parse_relation(self) -> exp.Expression:
+    def _parse_relation(self) -> exp.Expr:
         if self._match(TokenType.L_PAREN):
             query = self._parse_select()
             if query is None:
@@ -216,6 +216,7 @@ class PaqParser(DuckDBParser):
         table = self._parse_table_parts()
         if table is None:
             self.raise_error("expected a table name or a (query)")
+        assert table is not None
         return table
 
     def _parse_required_identifier(self, what: str) -> exp.Identifier:
@@ -254,7 +255,9 @@ class PaqParser(DuckDBParser):
             value = self._parse_option_value()
             option = self.expression(ast.Option(this=name, expression=value))
             if option.option_name in seen:
-                error = InvalidParameterError(f"option '{option.option_name}' is given twice", hint="give it once")
+                error = InvalidParameterError(
+                    f"option '{option.option_name}' is given twice", hint="give it once"
+                )
                 self._raise_at(error.message, name_token, error)
             seen.add(option.option_name)
             try:

@@ -59,7 +59,7 @@ class Statement:
     text: str
     offset: int
     script: str
-    ast: exp.Expression | None
+    ast: exp.Expr | None
 
     @property
     def is_plain(self) -> bool:
@@ -222,7 +222,7 @@ def _parse_explain(script: str, offset: int, text: str, tokens: list[Token]) -> 
     return Statement(text, offset, script, node)
 
 
-def _parse_with_dialect(script: str, offset: int, text: str) -> exp.Expression:
+def _parse_with_dialect(script: str, offset: int, text: str) -> exp.Expr:
     try:
         expressions = _PAQ_DIALECT.parse(text)
     except PositionedSyntaxError as error:
@@ -242,7 +242,5 @@ def _parse_with_dialect(script: str, offset: int, text: str) -> exp.Expression:
         raise
     nodes = [e for e in expressions if e is not None]
     if len(nodes) != 1:
-        raise ParseError("expected a single statement").with_position(
-            *line_column(script, offset), script
-        )
+        raise ParseError("expected a single statement").with_position(*line_column(script, offset), script)
     return nodes[0]

@@ -75,8 +75,9 @@ def make_scoring_callable(model: Scorer, prediction_type: str, arity: int) -> ob
     return score
 
 
-def register(engine: Engine, name: str, model: Scorer, argument_types: Sequence[str], prediction_type: str
-             ) -> ScoringFunction:
+def register(
+    engine: Engine, name: str, model: Scorer, argument_types: Sequence[str], prediction_type: str
+) -> ScoringFunction:
     """Register ``model`` in ``engine`` as a scoring function called ``name`` and describe it."""
     function = ScoringFunction(name, tuple(argument_types), prediction_type)
     engine.register_function(

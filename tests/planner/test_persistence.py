@@ -16,7 +16,10 @@ import paqdb
 def _python(script: str, database: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(script), database],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -27,8 +30,8 @@ def test_model_created_in_one_process_is_used_in_another(database: str) -> None:
         with paqdb.connect(sys.argv[1]) as con:
             con.execute("LOAD DATASET iris")
             con.execute("CREATE MODEL flowers PREDICT species FROM iris USING SEARCH (budget => '2 trials')")
-            print(con.execute("SELECT count(*) FROM iris WHERE PREDICT(species USING MODEL flowers) = species")
-                  .fetchone()[0])
+            agree = "SELECT count(*) FROM iris WHERE PREDICT(species USING MODEL flowers) = species"
+            print(con.execute(agree).fetchone()[0])
         """,
         database,
     )
@@ -66,7 +69,10 @@ print("finished", flush=True)
 
 def test_killing_create_model_leaves_no_trace(database: str) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-c", KILLED_SEARCH, database], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", KILLED_SEARCH, database],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 240
@@ -125,5 +131,7 @@ def test_reopened_file_without_models_shows_none(tmp_path: Path) -> None:
     with paqdb.connect(path, autocommit=True) as con:
         con.execute("CREATE TABLE t AS SELECT 1 AS a")
         assert con.execute("SHOW MODELS").fetchall() == []
-        schemas = con.execute("SELECT schema_name FROM information_schema.schemata WHERE schema_name = 'paqdb'")
+        schemas = con.execute(
+            "SELECT schema_name FROM information_schema.schemata WHERE schema_name = 'paqdb'"
+        )
         assert schemas.fetchall() == [], "opening a plain file with paqdb adds nothing to it"

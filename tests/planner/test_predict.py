@@ -22,8 +22,12 @@ def test_predict_returns_input_rows_plus_prediction_and_confidence(con: paqdb.Co
     assert table.schema.field("predicted_species").type == pa.string()
     confidence = table.column("confidence").to_pylist()
     assert all(0.0 <= c <= 1.0 for c in confidence)
-    correct = sum(a == b for a, b in zip(table.column("species").to_pylist(),
-                                         table.column("predicted_species").to_pylist(), strict=True))
+    correct = sum(
+        a == b
+        for a, b in zip(
+            table.column("species").to_pylist(), table.column("predicted_species").to_pylist(), strict=True
+        )
+    )
     assert correct / test_rows > 0.85, "iris is easy: a real model gets most rows right"
 
 
@@ -43,8 +47,16 @@ def test_create_model_then_show_describe_predict_and_drop(con: paqdb.Connection)
     assert [m[0] for m in models] == ["species_model"]
     trials = con.execute("DESCRIBE MODEL species_model")
     columns = [d[0] for d in trials.description]
-    assert columns[:8] == ["trial", "family", "hyperparameters", "resources", "metric", "validation_score",
-                           "status", "seconds"]
+    assert columns[:8] == [
+        "trial",
+        "family",
+        "hyperparameters",
+        "resources",
+        "metric",
+        "validation_score",
+        "status",
+        "seconds",
+    ]
     rows = trials.fetchall()
     assert len(rows) == 3
     assert {r[1] for r in rows} <= {"logistic", "random_forest"}
@@ -75,7 +87,9 @@ def test_replace_makes_a_new_version(con: paqdb.Connection) -> None:
         con.execute(f"CREATE MODEL m PREDICT species FROM iris_train {FAST}")
     assert "CREATE OR REPLACE" in (caught.value.hint or "")
     con.execute(f"CREATE MODEL IF NOT EXISTS m PREDICT species FROM iris_train {FAST}")
-    con.execute("CREATE OR REPLACE MODEL m PREDICT species FROM iris_train USING SEARCH (budget => '1 trials')")
+    con.execute(
+        "CREATE OR REPLACE MODEL m PREDICT species FROM iris_train USING SEARCH (budget => '1 trials')"
+    )
     assert con.execute("SELECT version FROM paqdb.models WHERE name = 'm'").fetchone() == (2,)
     assert len(con.execute("DESCRIBE MODEL m").fetchall()) == 1
     con.execute("SELECT PREDICT(species USING MODEL m) FROM iris_test").fetchall()
@@ -84,7 +98,8 @@ def test_replace_makes_a_new_version(con: paqdb.Connection) -> None:
 def test_regression_task_is_inferred_and_has_no_confidence(con: paqdb.Connection) -> None:
     con.execute("LOAD DATASET diabetes")
     table = con.execute(
-        "PREDICT progression FROM diabetes GIVEN diabetes USING SEARCH (budget => '2 trials', families => ['ridge'])"
+        "PREDICT progression FROM diabetes GIVEN diabetes "
+        "USING SEARCH (budget => '2 trials', families => ['ridge'])"
     ).fetch_arrow_table()
     assert table.column_names[-1] == "predicted_progression"
     assert "confidence" not in table.column_names
@@ -98,7 +113,8 @@ def test_integer_and_boolean_labels_round_trip_their_type(con: paqdb.Connection)
     )
     for label, arrow_type in (("k", pa.int32()), ("even", pa.bool_())):
         table = con.execute(
-            f"PREDICT {label} FROM points GIVEN points USING SEARCH (budget => '1 trials', families => ['random_forest'])"
+            f"PREDICT {label} FROM points GIVEN points "
+            "USING SEARCH (budget => '1 trials', families => ['random_forest'])"
         ).fetch_arrow_table()
         assert table.schema.field(f"predicted_{label}").type == arrow_type
 
@@ -112,7 +128,10 @@ def test_null_features_still_get_predictions(con: paqdb.Connection) -> None:
 
 
 def test_explain_shows_logical_and_physical_plans_without_running(con: paqdb.Connection) -> None:
-    lines = [r[0] for r in con.execute(f"EXPLAIN PREDICT species FROM iris_test GIVEN iris_train {FAST}").fetchall()]
+    lines = [
+        r[0]
+        for r in con.execute(f"EXPLAIN PREDICT species FROM iris_test GIVEN iris_train {FAST}").fetchall()
+    ]
     text = "\n".join(lines)
     assert "Logical plan:" in text and "Physical plan:" in text
     assert "ModelSearch" in text and "strategy=random" in text and "3 trials" in text
@@ -121,9 +140,13 @@ def test_explain_shows_logical_and_physical_plans_without_running(con: paqdb.Con
 
 
 def test_explain_analyze_runs_and_times_each_step(con: paqdb.Connection) -> None:
-    lines = [r[0] for r in con.execute(
-        "EXPLAIN ANALYZE CREATE MODEL m PREDICT species FROM iris_train USING SEARCH (budget => '1 trials')"
-    ).fetchall()]
+    lines = [
+        r[0]
+        for r in con.execute(
+            "EXPLAIN ANALYZE CREATE MODEL m PREDICT species FROM iris_train "
+            "USING SEARCH (budget => '1 trials')"
+        ).fetchall()
+    ]
     assert any(line.startswith("Measured:") for line in lines)
     assert con.execute("SELECT name FROM paqdb.models").fetchall() == [("m",)]
 

@@ -26,26 +26,64 @@ def _catalog_rows(con: paqdb.Connection) -> list[tuple[str, int]]:
         ("PREDICT species FROM nope GIVEN iris_train", errors.UndefinedTableError, 22, "nope", "SHOW TABLES"),
         ("PREDICT species FROM iris_test GIVEN nope", errors.UndefinedTableError, 38, "nope", "SHOW TABLES"),
         ("PREDICT kind FROM iris_test GIVEN iris_train", errors.UndefinedColumnError, 9, "kind", "species"),
-        ("PREDICT species FROM iris_test USING MODEL nope", errors.UndefinedModelError, 44, "nope", "CREATE MODEL"),
+        (
+            "PREDICT species FROM iris_test USING MODEL nope",
+            errors.UndefinedModelError,
+            44,
+            "nope",
+            "CREATE MODEL",
+        ),
         ("DESCRIBE MODEL nope", errors.UndefinedModelError, 16, "nope", "CREATE MODEL"),
         ("DROP MODEL nope", errors.UndefinedModelError, 12, "nope", "CREATE MODEL"),
-        ("SELECT PREDICT(species USING MODEL nope) FROM iris_test", errors.UndefinedModelError, 36, "nope", None),
-        ("PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (budget => 'soon')",
-         errors.InvalidParameterError, 63, "soon", "minutes"),
-        ("PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (budget => 0)",
-         errors.InvalidParameterError, 63, "budget", None),
-        ("PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (families => ['deep_magic'])",
-         errors.InvalidParameterError, 63, "deep_magic", "logistic"),
-        ("PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (colour => 'red')",
-         errors.InvalidParameterError, 63, "colour", None),
+        (
+            "SELECT PREDICT(species USING MODEL nope) FROM iris_test",
+            errors.UndefinedModelError,
+            36,
+            "nope",
+            None,
+        ),
+        (
+            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (budget => 'soon')",
+            errors.InvalidParameterError,
+            63,
+            "soon",
+            "minutes",
+        ),
+        (
+            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (budget => 0)",
+            errors.InvalidParameterError,
+            63,
+            "budget",
+            None,
+        ),
+        (
+            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (families => ['deep_magic'])",
+            errors.InvalidParameterError,
+            63,
+            "deep_magic",
+            "logistic",
+        ),
+        (
+            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (colour => 'red')",
+            errors.InvalidParameterError,
+            63,
+            "colour",
+            None,
+        ),
         ("LOAD DATASET nothing_here", errors.InvalidParameterError, 14, "nothing_here", "adult"),
         ("CLEAN iris PREDICT species", errors.NotYetSupportedError, 1, "CLEAN", None),
         ("CROWD LABEL species FROM iris", errors.NotYetSupportedError, 1, "CROWD LABEL", None),
         ("CAUSAL FREQ a, b FROM iris TIME t", errors.NotYetSupportedError, 1, "CAUSAL FREQ", None),
     ],
 )
-def test_semantic_error(con: paqdb.Connection, sql: str, error: type[errors.Error], column: int, words: str,
-                        hint_words: str | None) -> None:
+def test_semantic_error(
+    con: paqdb.Connection,
+    sql: str,
+    error: type[errors.Error],
+    column: int,
+    words: str,
+    hint_words: str | None,
+) -> None:
     with pytest.raises(error) as caught:
         con.execute(sql)
     assert caught.value.line == 1
@@ -88,8 +126,9 @@ def test_model_asked_for_another_label(con: paqdb.Connection) -> None:
     assert "predicts 'species'" in caught.value.message
 
 
-def test_failure_while_writing_the_catalog_leaves_nothing(con: paqdb.Connection,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_while_writing_the_catalog_leaves_nothing(
+    con: paqdb.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = con.session.engine
     real_execute = engine.execute
 

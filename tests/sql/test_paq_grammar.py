@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from corpus import split_entries
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "golden"))
-
-from corpus import split_entries  # noqa: E402
-
-from paqdb.errors import Error, InvalidParameterError, ParseError  # noqa: E402
-from paqdb.options import Range  # noqa: E402
-from paqdb.sql import Paq, ast, parse, parse_one  # noqa: E402
+from paqdb.errors import Error, InvalidParameterError, ParseError
+from paqdb.options import Range
+from paqdb.sql import Paq, ast, parse, parse_one
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "paq_statements.sql"
 
@@ -180,7 +176,9 @@ def test_bad_option_values_are_positioned(sql: str, column: int, words: str) -> 
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("PREDICTFROMGIVENUSINGMODEL ();,'\"[]=>-.0123abc\n")), max_size=60))
+@given(
+    st.text(alphabet=st.sampled_from(list("PREDICTFROMGIVENUSINGMODEL ();,'\"[]=>-.0123abc\n")), max_size=60)
+)
 def test_parse_never_crashes(text: str) -> None:
     """Any text either parses or raises a paqdb Error (never an internal exception)."""
     try:
@@ -193,8 +191,22 @@ def test_parse_never_crashes(text: str) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from(["SELECT 1", "SELECT ';'", "PREDICT y FROM t GIVEN u", "SHOW MODELS",
-                                 "SELECT /* ; */ 2", "CREATE TABLE x (a INT)"]), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "SELECT 1",
+                "SELECT ';'",
+                "PREDICT y FROM t GIVEN u",
+                "SHOW MODELS",
+                "SELECT /* ; */ 2",
+                "CREATE TABLE x (a INT)",
+            ]
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_split_round_trips(pieces: list[str]) -> None:
     statements = parse(";\n".join(pieces))
     assert [s.text for s in statements] == pieces

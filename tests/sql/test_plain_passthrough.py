@@ -7,19 +7,13 @@ plain, keep its exact text, and give the same rows (or the same error class) as 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import duckdb
 import pytest
+from corpus import load_corpus, load_error_corpus
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "golden"))
-
-from corpus import load_corpus, load_error_corpus  # noqa: E402
-
-import paqdb  # noqa: E402
-from paqdb.dbapi import python_rows  # noqa: E402
-from paqdb.sql import parse  # noqa: E402
+import paqdb
+from paqdb.dbapi import python_rows
+from paqdb.sql import parse
 
 PLAIN = load_corpus()
 ERRORS = load_error_corpus()
@@ -62,7 +56,10 @@ def test_corpus_gives_the_same_results_through_paqdb_as_in_duckdb() -> None:
             else:
                 assert expected is not None, f"entry {index}: {sql}"
                 mismatches.extend(
-                    [] if [tuple(r) for r in expected] == python_rows(result.table, [c.type for c in result.columns]) else [(index, sql)]
+                    []
+                    if [tuple(r) for r in expected]
+                    == python_rows(result.table, [c.type for c in result.columns])
+                    else [(index, sql)]
                 )
         assert not mismatches, mismatches
     finally:
@@ -73,8 +70,14 @@ def test_corpus_gives_the_same_results_through_paqdb_as_in_duckdb() -> None:
 @pytest.mark.parametrize(("expected", "sql"), ERRORS, ids=range(len(ERRORS)))
 def test_duckdb_errors_keep_their_pep249_class(expected: str, sql: str) -> None:
     duck_class = getattr(duckdb, expected.split(".")[-1])
-    pep_names = ["IntegrityError", "DataError", "NotSupportedError", "InternalError", "OperationalError",
-                 "ProgrammingError"]
+    pep_names = [
+        "IntegrityError",
+        "DataError",
+        "NotSupportedError",
+        "InternalError",
+        "OperationalError",
+        "ProgrammingError",
+    ]
     pep_name = next(n for n in pep_names if issubclass(duck_class, getattr(duckdb, n)))
     with paqdb.Session(autocommit=True) as session, pytest.raises(getattr(paqdb, pep_name)) as caught:
         session.execute(sql)
