@@ -47,8 +47,20 @@ def test_every_dot_command_is_documented() -> None:
 
 
 def test_every_statement_kind_is_documented() -> None:
-    for words in ("PREDICT", "CREATE MODEL", "SHOW MODELS", "DESCRIBE MODEL", "DROP MODEL", "EXPLAIN",
-                  "LOAD DATASET", "CLEAN", "CROWD LABEL", "CAUSAL FREQ", "USING MODEL", "GIVEN"):
+    for words in (
+        "PREDICT",
+        "CREATE MODEL",
+        "SHOW MODELS",
+        "DESCRIBE MODEL",
+        "DROP MODEL",
+        "EXPLAIN",
+        "LOAD DATASET",
+        "CLEAN",
+        "CROWD LABEL",
+        "CAUSAL FREQ",
+        "USING MODEL",
+        "GIVEN",
+    ):
         assert words in README
 
 

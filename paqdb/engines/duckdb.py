@@ -110,6 +110,10 @@ class DuckDBEngine:
                     table = self._con.to_arrow_table()
         except duckdb.Error as error:
             raise translate_error(error) from None
+        except RuntimeError as error:
+            if "interrupted" in str(error).lower():  # DuckDB's answer to Ctrl-C during a query
+                raise KeyboardInterrupt from None
+            raise
         if word in _BEGIN_WORDS:
             self._in_transaction = True
         elif word in _END_WORDS:

@@ -370,6 +370,30 @@ class RunQuery(PhysicalOperator):
         state.values["result"] = context.engine.execute(self.sql)
 
 
+@dataclass
+class CapabilityOp(PhysicalOperator):
+    """CLEAN, CROWD LABEL or CAUSAL FREQ: run the registered implementation and return its table."""
+
+    capability: str
+    implementation: Any
+    request: Any  # paqdb.planner.capabilities.CapabilityRequest
+    name = "Capability"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "capability": self.capability,
+            "implementation": type(self.implementation).__name__,
+            "relation": self.request.relation_sql,
+            "options": dict(self.request.options),
+        }
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        method = {"CLEAN": "clean", "CROWD LABEL": "label", "CAUSAL FREQ": "analyze"}[self.capability]
+        table = getattr(self.implementation, method)(context.engine, self.request, context.progress)
+        columns = [Column(f.name, _sql_type(f.type)) for f in table.schema]
+        state.values["result"] = ExecResult(table, table.num_rows, columns, self.capability)
+
+
 def _sql_type(arrow_type: pa.DataType) -> str:
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return "VARCHAR"

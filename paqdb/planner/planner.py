@@ -31,6 +31,7 @@ from paqdb.errors import (
     UndefinedModelError,
     UndefinedTableError,
 )
+from paqdb.planner import capabilities
 from paqdb.planner import operators as ops
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, LogicalNode, Plan
@@ -38,10 +39,10 @@ from paqdb.planner.typing import FeatureColumn, feature_column, label_model_type
 from paqdb.sql import Statement, ast
 from paqdb.udfs.scoring import function_name
 
-_LATER = {
-    ast.Clean: "progressive, model-aware cleaning (ActiveClean)",
-    ast.CrowdLabel: "crowd plus model labeling (bootstrap active learning)",
-    ast.CausalFreq: "frequency-domain causal analysis of irregular time series",
+_CAPABILITIES = {
+    ast.Clean: capabilities.CLEANING,
+    ast.CrowdLabel: capabilities.LABELING,
+    ast.CausalFreq: capabilities.CAUSAL,
 }
 
 
@@ -103,15 +104,8 @@ class Planner:
             )
         if isinstance(node, ast.LoadDataset):
             return self._plan_load_dataset(statement, node)
-        if isinstance(node, tuple(_LATER)):
-            capability = _LATER[type(node)]  # type: ignore[index]
-            raise statement.locate(
-                NotYetSupportedError(
-                    f"{node.statement_name} parses but does not run yet: {capability} "  # type: ignore[attr-defined]
-                    "arrives in a later paqdb release",
-                    hint="see the README's roadmap; PREDICT and CREATE MODEL run today",
-                )
-            )
+        if isinstance(node, tuple(_CAPABILITIES)):
+            return self._plan_capability(statement, node)
         if isinstance(node, ast.PaqStatement):
             raise statement.locate(NotYetSupportedError(f"{node.statement_name} cannot be planned"))
         return self._plan_query_with_predict(statement, node)
@@ -480,6 +474,37 @@ class Planner:
             physical,
             ["PREDICT(... USING MODEL m) -> the model's vectorised scoring function"],
         )
+
+    # -- CLEAN / CROWD LABEL / CAUSAL FREQ ------------------------------------------------------------
+
+    def _plan_capability(self, statement: Statement, node: exp.Expr) -> Plan:
+        capability = _CAPABILITIES[type(node)]  # type: ignore[index]
+        implementation = capabilities.implementation(capability)
+        if implementation is None:
+            raise statement.locate(
+                NotYetSupportedError(
+                    f"{capability.name} parses but does not run yet: {capability.description} "
+                    "arrives in a later paqdb release",
+                    hint="see the README; PREDICT and CREATE MODEL run today",
+                )
+            )
+        relation = node.this if isinstance(node, ast.Clean) else node.args["source"]
+        relation_sql, columns = self._relation(statement, relation)
+        given = node.args.get("given")
+        request = capabilities.CapabilityRequest(
+            relation_sql=relation_sql,
+            columns=tuple(c.name for c in columns),
+            options=ast.options_dict(node.expressions),
+            label=node.args["label"].name
+            if isinstance(node, ast.Clean)
+            else (node.this.name if isinstance(node, ast.CrowdLabel) else None),
+            model=node.args["model"].name if node.args.get("model") is not None else None,
+            given_sql=self._relation(statement, given)[0] if given is not None else None,
+            time_column=node.args["time"].name if isinstance(node, ast.CausalFreq) else None,
+            series_column=node.args["by"].name if node.args.get("by") is not None else None,
+        )
+        logical = LogicalNode(capability.name.title().replace(" ", ""), {"relation": relation_sql})
+        return Plan(statement.text, logical, [ops.CapabilityOp(capability.name, implementation, request)])
 
     # -- LOAD DATASET ---------------------------------------------------------------------------------
 
