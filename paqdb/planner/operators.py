@@ -204,28 +204,37 @@ def load_model(context: ExecutionContext, name: str, version: int) -> Any:
 
 @dataclass
 class RegisterScorer(PhysicalOperator):
-    """Register a model in the engine as a vectorised scoring function."""
+    """Register a model in the engine as a vectorised scoring function.
+
+    The prediction type follows the model's task: DOUBLE for regression, else the label's model type.
+    A catalog model's function stays registered for the session (``catalog_key`` remembers it); a
+    freshly trained one is dropped after its statement.
+    """
 
     function: str
     features: list[FeatureColumn]
-    prediction_type: str
+    label_type: str
     model_key: str  # state key of the model ("search_result" for a freshly trained one)
+    catalog_key: tuple[str, int] | None = None
     name = "RegisterScoringFunction"
 
     def describe(self) -> dict[str, Any]:
         return {
             "function": self.function,
             "inputs": len(self.features),
-            "returns": f"STRUCT(prediction {self.prediction_type}, confidence DOUBLE)",
             "vectorised": "Arrow, one call per 2048-row vector",
+            "lifetime": "session" if self.catalog_key else "this statement",
         }
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         value = state.values[self.model_key]
         model = value.model if self.model_key == "search_result" else value
-        scoring.register(
-            context.engine, self.function, model, [f.model_type for f in self.features], self.prediction_type
+        prediction_type = "DOUBLE" if model.task == "regression" else self.label_type
+        function = scoring.register(
+            context.engine, self.function, model, [f.model_type for f in self.features], prediction_type
         )
+        if self.catalog_key is not None:
+            context.scoring_functions[self.catalog_key] = function
 
 
 @dataclass

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
@@ -44,6 +45,20 @@ _CAPABILITIES = {
     ast.CrowdLabel: capabilities.LABELING,
     ast.CausalFreq: capabilities.CAUSAL,
 }
+
+
+@dataclass
+class _TrainingPlan:
+    """The training half of PREDICT ... GIVEN and CREATE MODEL, bound and planned."""
+
+    logical: LogicalNode
+    physical: list[ops.PhysicalOperator]
+    features: list[FeatureColumn]
+    label: Column
+    label_type: str
+    spec: Any  # paqdb.search.SearchSpec
+    options: dict[str, Any]
+    rewrites: list[str]
 
 
 class Planner:
@@ -264,16 +279,7 @@ class Planner:
         given_node: exp.Expression,
         scoring_columns: list[Column] | None,
         search: ast.SearchClause | None,
-    ) -> tuple[
-        LogicalNode,
-        list[ops.PhysicalOperator],
-        list[FeatureColumn],
-        Column,
-        str,
-        Any,
-        dict[str, Any],
-        list[str],
-    ]:
+    ) -> _TrainingPlan:
         given_sql, given_columns = self._relation(statement, given_node)
         label = self._label(statement, label_node, given_columns, given_sql)
         label_type = label_model_type(label.type)
@@ -313,7 +319,7 @@ class Planner:
             ops.TrainingScan(given_sql, features, label.name, label_type),
             ops.ModelSearchOp(label.name, spec),
         ]
-        return train, physical, features, label, label_type, spec, options, rewrites
+        return _TrainingPlan(train, physical, features, label, label_type, spec, options, rewrites)
 
     def _plan_predict(self, statement: Statement, node: ast.Predict) -> Plan:
         source_sql, source_columns = self._relation(statement, node.args["source"])
@@ -331,27 +337,33 @@ class Planner:
                 )
             self._check_inputs(statement, name, record.features, source_columns, node.args["source"])
             features = [f for f in (feature_column(c) for c in record.features) if f is not None]
-            prediction_type = _prediction_type(record.task, label_model_type(record.label_type) or "VARCHAR")
             function = self._scoring_function_name(name, record.version)
             load = LogicalNode("Model", {"name": name, "version": record.version, "family": record.family})
             physical: list[ops.PhysicalOperator] = [ops.LoadModel(name, record.version)]
             if (name.lower(), record.version) not in self.context.scoring_functions:
                 physical.append(
-                    ops.RegisterScorer(function, features, prediction_type, f"model:{name.lower()}")
+                    ops.RegisterScorer(
+                        function,
+                        features,
+                        label_model_type(record.label_type) or "VARCHAR",
+                        f"model:{name.lower()}",
+                        (name.lower(), record.version),
+                    )
                 )
-                physical.append(_RememberFunction(name, record.version, function))
             label_name, label_sql_type, task = record.label, record.label_type, record.task
             drop_after = None
             rewrites = [f"model binding: {name} version {record.version} from the catalog"]
             model_node = load
         else:
-            model_node, physical, features, label, label_type, spec, _, rewrites = self._plan_training(
+            training = self._plan_training(
                 statement, label_node, node.args["given"], source_columns, node.args.get("search")
             )
-            label_name, label_sql_type = label.name, label.type
-            task = spec.task  # None: the search infers it from the label
+            model_node, physical, features = training.logical, training.physical, training.features
+            rewrites = training.rewrites
+            label_name, label_sql_type = training.label.name, training.label.type
+            task = training.spec.task  # None: the search infers it from the label
             function = f"paqdb_score_tmp_{uuid.uuid4().hex[:12]}"
-            physical.append(_ResolvePredictionType(function, features, label_type))
+            physical.append(ops.RegisterScorer(function, features, training.label_type, "search_result"))
             drop_after = function
         rewrites.append(
             "scoring pushed into the engine: one vectorised call per vector, no row-by-row Python"
@@ -393,20 +405,22 @@ class Planner:
                 ),
                 node.this,
             )
-        train, physical, features, label, label_type, spec, options, rewrites = self._plan_training(
+        training = self._plan_training(
             statement, node.args["label"], node.args["source"], None, node.args.get("search")
         )
-        source_sql = node.args["source"].sql(dialect="duckdb")
-        physical.append(
-            ops.StoreModel(name, label.name, label.type, features, options, statement.text, replace)
-        )
+        label = training.label
+        physical = [
+            *training.physical,
+            ops.StoreModel(
+                name, label.name, label.type, training.features, training.options, statement.text, replace
+            ),
+        ]
         logical = LogicalNode(
             "CreateModel",
             {"model": name, "replace": replace},
-            [LogicalNode("StoreModel", {"catalog": "paqdb schema, one transaction"}, [train])],
+            [LogicalNode("StoreModel", {"catalog": "paqdb schema, one transaction"}, [training.logical])],
         )
-        del label_type, spec, source_sql
-        return Plan(statement.text, logical, physical, rewrites)
+        return Plan(statement.text, logical, physical, training.rewrites)
 
     def _check_inputs(
         self,
@@ -437,27 +451,35 @@ class Planner:
         calls = list(node.find_all(ast.PredictCall))
         physical: list[ops.PhysicalOperator] = []
         models: list[LogicalNode] = []
-        prepared: dict[str, tuple[str, str, list[FeatureColumn]]] = {}
+        prepared: dict[str, tuple[str, str, str, list[FeatureColumn]]] = {}
         for call in calls:
             name = self._model_name(statement, call.args["model"])
             key = name.lower()
             if key not in prepared:
                 record = self.context.catalog.get(name, with_artifact=False)
                 features = [f for f in (feature_column(c) for c in record.features) if f is not None]
-                prediction_type = _prediction_type(
-                    record.task, label_model_type(record.label_type) or "VARCHAR"
-                )
                 function = self._scoring_function_name(name, record.version)
                 physical.append(ops.LoadModel(name, record.version))
                 if (key, record.version) not in self.context.scoring_functions:
-                    physical.append(ops.RegisterScorer(function, features, prediction_type, f"model:{key}"))
-                    physical.append(_RememberFunction(name, record.version, function))
-                prepared[key] = (function, record.label_type, features)
+                    physical.append(
+                        ops.RegisterScorer(
+                            function,
+                            features,
+                            label_model_type(record.label_type) or "VARCHAR",
+                            f"model:{key}",
+                            (key, record.version),
+                        )
+                    )
+                prepared[key] = (function, record.label, record.label_type, features)
                 models.append(LogicalNode("Model", {"name": name, "version": record.version}))
-            function, label_sql_type, features = prepared[key]
-            if call.this.name.lower() != self.context.catalog.get(name, with_artifact=False).label.lower():
+            function, label, label_sql_type, features = prepared[key]
+            if call.this.name.lower() != label.lower():
                 raise statement.locate(
-                    InvalidParameterError(f"model '{name}' does not predict '{call.this.name}'"), call.this
+                    InvalidParameterError(
+                        f"model '{name}' predicts '{label}', not '{call.this.name}'",
+                        hint=f"write PREDICT({label} USING MODEL {name})",
+                    ),
+                    call.this,
                 )
             args = ", ".join(f.expression for f in features)
             call.replace(
@@ -533,53 +555,6 @@ class Planner:
             statement.text,
             LogicalNode("LoadDataset", {"dataset": name, "table": target}),
             [ops.LoadDatasetOp(name, target)],
-        )
-
-
-def _prediction_type(task: str, label_type: str) -> str:
-    return "DOUBLE" if task == "regression" else label_type
-
-
-class _RememberFunction(ops.PhysicalOperator):
-    """Note that a catalog model's scoring function is registered, so later statements reuse it."""
-
-    name = "CacheScoringFunction"
-
-    def __init__(self, model: str, version: int, function: str) -> None:
-        self.model, self.version, self.function = model, version, function
-
-    def describe(self) -> dict[str, Any]:
-        return {"function": self.function}
-
-    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        from paqdb.udfs.scoring import ScoringFunction
-
-        context.scoring_functions[(self.model.lower(), self.version)] = ScoringFunction(self.function, (), "")
-
-
-class _ResolvePredictionType(ops.PhysicalOperator):
-    """Register a freshly trained model for scoring, typed by the task the search settled on."""
-
-    name = "RegisterScoringFunction"
-
-    def __init__(self, function: str, features: list[FeatureColumn], label_type: str) -> None:
-        self.function, self.features, self.label_type = function, features, label_type
-
-    def describe(self) -> dict[str, Any]:
-        return {
-            "function": self.function,
-            "inputs": len(self.features),
-            "vectorised": "Arrow, one call per 2048-row vector",
-            "dropped after": "the statement",
-        }
-
-    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        from paqdb.udfs import scoring
-
-        model = state.values["search_result"].model
-        prediction_type = _prediction_type(model.task, self.label_type)
-        scoring.register(
-            context.engine, self.function, model, [f.model_type for f in self.features], prediction_type
         )
 
 
