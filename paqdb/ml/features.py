@@ -17,8 +17,9 @@ Column kinds
     strings and dictionary columns. The vocabulary is the training values, the ``max_categories`` most
     frequent ones when there are more (the rest share an "other" slot); NULL and values never seen in
     training share one more slot (with the "other" slot when there is one, since a rare and an unseen value
-    are alike). One-hot gives one 0/1 column per slot; ordinal gives the slot number, which
-    HistGradientBoosting reads as a native categorical.
+    are alike). One-hot gives one 0/1 column per slot; ordinal gives the slot number (most frequent
+    value first), which trees split on, and which HistGradientBoosting can also read as a native
+    categorical (see :meth:`Featurizer.categorical_mask`).
 
 A training column that is entirely NULL carries no information and produces no output column.
 """
@@ -228,7 +229,8 @@ class Featurizer:
         if encoding not in ENCODINGS:
             raise ValueError(f"encoding must be one of {ENCODINGS}, got {encoding!r}")
         if isinstance(columns, pa.Table):
-            missing = [name for name in self.feature_names_in_ if name not in columns.column_names]
+            present = set(columns.column_names)
+            missing = [name for name in self.feature_names_in_ if name not in present]
             if missing:
                 raise DataError(f"feature columns {missing} are missing from the input")
             arrays: Sequence[pa.Array | pa.ChunkedArray] = [columns.column(n) for n in self.feature_names_in_]

@@ -267,8 +267,8 @@ def _load_estimator(data: bytes) -> BaseEstimator:
 def class_probabilities(estimator: BaseEstimator, matrix: np.ndarray, n_classes: int) -> np.ndarray:
     """Class probabilities (rows, ``n_classes``) from any fitted classifier over class codes.
 
-    Estimators without ``predict_proba`` (LinearSVC) get a sigmoid (binary) or softmax (multiclass) of their
-    decision function: a monotone confidence that ranks rows correctly, not a calibrated probability.
+    Estimators without ``predict_proba`` (LinearSVC) get a sigmoid (binary) or softmax (multiclass) of
+    their decision function: a monotone confidence that ranks rows correctly, not a calibrated probability.
     """
     if hasattr(estimator, "predict_proba"):
         scores = estimator.predict_proba(matrix)

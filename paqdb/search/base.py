@@ -90,7 +90,8 @@ class SearchResult:
         The best trial's validation score (measured before the refit).
     best_trial_id : int
     refit : bool
-        Whether the model was refitted on every row after the search.
+        Whether the model was refitted on every row after the search; False after an interrupt, or when
+        the refit would have overrun the time budget (the model is then the best trial's own).
     interrupted : bool
         Whether the search ended on an interrupt (Ctrl-C) rather than its budget.
     seconds : float

@@ -2,7 +2,8 @@
 
 The data is checked, split and featurised once per encoding (not once per trial); configurations of the
 chosen families are then tried in turn, one family after another (round-robin), so that even a short budget
-tries every family. The best configuration is refitted on training plus validation rows at the end.
+tries every family. The best configuration is refitted on training plus validation rows at the end, unless
+that refit would overrun the time budget (the result records which).
 
 :class:`TrialRunner` (featurised data, fitting and scoring one configuration, the final refit) and
 :class:`ConfigurationStream` (what to try next within one family) are the parts a smarter scheduler, such as
@@ -248,13 +249,19 @@ class RandomSearch:
         """Search ``spec``'s families for the best model of ``label``; see :class:`ModelSearch`."""
         clock = time.perf_counter
         started = clock()
-        training = prepare_training_data(
-            data, label, task=spec.task, validation_fraction=spec.validation_fraction, seed=spec.seed
-        )
-        plan = spec.resolve(training.task)
+        try:
+            training = prepare_training_data(
+                data, label, task=spec.task, validation_fraction=spec.validation_fraction, seed=spec.seed
+            )
+            plan = spec.resolve(training.task)
+            runner = TrialRunner(training, plan)
+        except KeyboardInterrupt:
+            raise SearchInterrupted(
+                "the model search was interrupted while preparing the data, before any model was trained",
+                hint="run it again",
+            ) from None
         budget = plan.budget
         deadline = None if budget.seconds is None else started + budget.seconds
-        runner = TrialRunner(training, plan)
         streams = {
             family.name: ConfigurationStream(
                 family, plan.spaces[family.name], plan.strategy, plan.seed, plan.overridden[family.name]
@@ -266,7 +273,7 @@ class RandomSearch:
 
         trials: list[Trial] = []
         best: tuple[Trial, BaseEstimator] | None = None
-        last_seconds: dict[str, float] = {}
+        slowest_trial_seconds: dict[str, float] = {}
         active = list(plan.families)
         interrupted = False
 
@@ -281,12 +288,16 @@ class RandomSearch:
                         active.clear()
                         break
                     if deadline is not None and trials:
-                        remaining = deadline - clock() - refit_reserve()
+                        remaining = deadline - clock()
+                        # Time is kept for the refit only while it can still fit; once it cannot, the
+                        # refit will be skipped and the time is better spent on trials.
+                        if refit_reserve() < remaining:
+                            remaining -= refit_reserve()
                         if remaining <= 0:
                             active.clear()
                             break
                         # A trial that would not finish in time is not started (fits cannot be cut short).
-                        if last_seconds.get(family.name, 0.0) > remaining:
+                        if slowest_trial_seconds.get(family.name, 0.0) > remaining:
                             continue
                     configuration = streams[family.name].next()
                     if configuration is None:
@@ -296,13 +307,15 @@ class RandomSearch:
                     try:
                         trial, estimator = runner.evaluate(len(trials), family, configuration)
                     except KeyboardInterrupt:
-                        stopped = _stopped_trial(len(trials), family, configuration, plan)
-                        stopped.seconds = clock() - trial_started
-                        trials.append(stopped)
+                        trials.append(
+                            _stopped_trial(len(trials), family, configuration, plan, clock() - trial_started)
+                        )
                         raise
                     trials.append(trial)
                     tried_any = True
-                    last_seconds[family.name] = trial.seconds
+                    slowest_trial_seconds[family.name] = max(
+                        trial.seconds, slowest_trial_seconds.get(family.name, 0.0)
+                    )
                     if (
                         estimator is not None
                         and trial.validation_score is not None
@@ -330,7 +343,10 @@ class RandomSearch:
         best_trial, estimator = best
         best_family = next(f for f in plan.families if f.name == best_trial.family)
         refit = False
-        if not interrupted:
+        # A refit that would overrun the time budget by more than a tenth is skipped: the model trained
+        # on the training rows is validated and ready, and the budget is the user's to set.
+        refit_fits = deadline is None or clock() + refit_reserve() <= deadline + 0.1 * (budget.seconds or 0)
+        if not interrupted and refit_fits:
             try:
                 estimator = runner.refit(best_family, best_trial.hyperparameters)
                 refit = True
@@ -372,7 +388,7 @@ def _score(best: tuple[Trial, BaseEstimator] | None) -> float | None:
 
 
 def _stopped_trial(
-    trial_id: int, family: ModelFamily, configuration: Mapping[str, Any], plan: SearchPlan
+    trial_id: int, family: ModelFamily, configuration: Mapping[str, Any], plan: SearchPlan, seconds: float
 ) -> Trial:
     return Trial(
         trial_id=trial_id,
@@ -382,7 +398,7 @@ def _stopped_trial(
         metric=plan.metric.name,
         validation_score=None,
         status="stopped",
-        seconds=0.0,
+        seconds=seconds,
         error="interrupted",
     )
 

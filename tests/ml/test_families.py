@@ -83,7 +83,9 @@ def test_gradient_boosting_marks_native_categoricals_and_early_stops_only_with_e
     mask = np.array([True, False])
     big = family.build("classification", None, 0, TrainingShape(20_000, 500, mask))
     assert big.get_params()["early_stopping"] is True
-    np.testing.assert_array_equal(big.get_params()["categorical_features"], mask)
+    assert big.get_params()["categorical_features"] is None
+    native = family.build("classification", {"native_categorical": True}, 0, TrainingShape(20_000, 500, mask))
+    np.testing.assert_array_equal(native.get_params()["categorical_features"], mask)
     small = family.build("classification", None, 0, TrainingShape(200, 50, mask))
     assert small.get_params()["early_stopping"] is False
     singleton_class = family.build("classification", None, 0, TrainingShape(20_000, 1, mask))

@@ -18,7 +18,10 @@ from paqdb.ml.training import train_model
 
 FAMILY_TASKS = [(name, task) for name, family in FAMILIES.items() for task in family.tasks]
 # Small models keep the round-trip tests fast.
-SMALL = {"random_forest": {"n_estimators": 10}, "gradient_boosting": {"max_iter": 20}}
+SMALL = {
+    "random_forest": {"n_estimators": 10},
+    "gradient_boosting": {"max_iter": 20, "native_categorical": True},
+}
 
 
 def _features(table: pa.Table, label: str) -> list[pa.Array]:

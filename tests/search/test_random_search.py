@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+import paqdb.search.random_search as random_search
 from paqdb.errors import InvalidParameterError, SearchInterrupted, TrainingError
 from paqdb.ml.model import TrainedModel
 from paqdb.search import ModelSearch, RandomSearch, SearchProgress, SearchSpec, search_for
@@ -119,10 +120,12 @@ def test_random_search_stops_when_a_finite_space_is_exhausted(classification_tab
     assert sorted(t.hyperparameters["C"] for t in result.trials) == [0.1, 1.0, 10.0]
 
 
-def test_a_short_time_budget_still_returns_a_model(classification_table: pa.Table) -> None:
+def test_a_short_time_budget_still_returns_a_model_without_refit(classification_table: pa.Table) -> None:
     spec = SearchSpec(families=("logistic",), budget=Budget(seconds=0.001))
     result = RandomSearch().run(classification_table, "label", spec)
     assert len(result.trials) >= 1 and isinstance(result.model, TrainedModel)
+    # The refit would overrun the budget, so the best trial's own model is returned.
+    assert not result.refit and result.model.info["train_rows"] == 240
 
 
 def test_failed_trials_are_recorded_and_the_search_goes_on(classification_table: pa.Table) -> None:
@@ -210,3 +213,21 @@ def test_null_labels_are_dropped_before_the_search(classification_table: pa.Tabl
     assert result.model.info["dropped_rows"] == 10
     assert result.model.info["train_rows"] == 290
     assert not np.isnan(result.validation_score)
+
+
+def test_interrupt_during_a_trial_records_it_as_stopped(
+    classification_table: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fit = random_search.fit_estimator
+    calls = {"n": 0}
+
+    def interrupted_on_third_fit(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return fit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(random_search, "fit_estimator", interrupted_on_third_fit)
+    result = RandomSearch().run(classification_table, "label", _spec(budget="10 trials"))
+    assert [t.status for t in result.trials] == ["finished", "finished", "stopped"]
+    assert result.interrupted and not result.refit
