@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import GridSearchCV
@@ -42,7 +43,9 @@ LABEL = "income"
 def sklearn_baseline(train, test, seed: int) -> tuple[float, float, dict]:
     """Test accuracy, seconds and best parameters of the tuned scikit-learn baseline."""
     frame_train, frame_test = train.to_pandas(), test.to_pandas()
-    categorical = [c for c in frame_train.columns if c != LABEL and frame_train[c].dtype == object]
+    categorical = [
+        c for c in frame_train.columns if c != LABEL and not pd.api.types.is_numeric_dtype(frame_train[c])
+    ]
     numeric = [c for c in frame_train.columns if c != LABEL and c not in categorical]
     for frame in (frame_train, frame_test):
         frame[categorical] = frame[categorical].fillna("missing")

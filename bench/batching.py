@@ -20,7 +20,8 @@ already 10 columns wide) and as a binary task (even digit or odd). Held-out accu
 configuration is shown as a sanity check, and the largest difference between the batched and the separate
 weights as the equivalence check.
 
-Run: ``python bench/batching.py`` (about two minutes on two cores). It prints markdown; it writes nothing.
+Run: ``python bench/batching.py`` (about two minutes on two cores). It prints markdown and rewrites
+its section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from report import machine_line
+from report import machine_line, write_section
 
 from paqdb import datasets
 from paqdb.ml.batched_linear import BatchedLinearTrainer
@@ -171,6 +172,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10, help="epochs per configuration (one bandit round)")
     parser.add_argument("--repeats", type=int, default=3, help="timings per arm; the best is kept")
     parser.add_argument("--no-lbfgs", action="store_true", help="skip the LogisticRegression context arm")
+    parser.add_argument("--no-write", action="store_true", help="print only, do not update BENCHMARKS.md")
     args = parser.parse_args()
 
     began = time.perf_counter()
@@ -186,34 +188,46 @@ def main() -> None:
             rows.append((data, row))
             sweeps.append((data, sweep(data, args.epochs, args.repeats, row.separate_train / CONFIGURATIONS)))
 
-    print(
-        f"### {CONFIGURATIONS} logistic configurations, {args.epochs} epochs, batches of 256 rows, 1 thread\n"
-    )
-    print(
+    lines = [
+        machine_line(),
+        "",
+        f"Command: `python bench/batching.py`. {CONFIGURATIONS} logistic configurations "
+        f"(C from 1e-3 to 1e2), {args.epochs} epochs, mini-batches of 256 rows, BLAS pinned to one thread, "
+        f"best of {args.repeats} runs. (a) one batched trainer for all 16; (b) the same trainer 16 times "
+        "with k=1; (c) scikit-learn for context.",
+        "",
         "| data | rows x features | classes | (a) batched s: train / total "
         "| (b) 16 separate s: train / total | speedup (b)/(a): train / total "
         "| max weight difference | (c) 16 SGDClassifier s "
-        "| (c) 16 LogisticRegression s | best held-out accuracy: batched / LogisticRegression |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+        "| (c) 16 LogisticRegression s | best held-out accuracy: batched / LogisticRegression |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for data, row in rows:
         lbfgs = "-" if row.lbfgs is None else f"{row.lbfgs:.2f}"
         lbfgs_accuracy = "-" if row.lbfgs_accuracy is None else f"{row.lbfgs_accuracy:.3f}"
         train_speedup = row.separate_train / row.batched_train
         total_speedup = row.separate_total / row.batched_total
-        print(
+        lines.append(
             f"| {data.name} | {data.X.shape[0]:,} x {data.X.shape[1]} | {len(np.unique(data.y))} "
             f"| {row.batched_train:.2f} / {row.batched_total:.2f} "
             f"| {row.separate_train:.2f} / {row.separate_total:.2f} "
             f"| {train_speedup:.1f}x / {total_speedup:.1f}x | {row.weight_difference:.1e} "
             f"| {row.sgd:.2f} | {lbfgs} | {row.accuracy:.3f} / {lbfgs_accuracy} |"
         )
-    print("\n### Training speedup of one batch of k over k separate configurations\n")
-    print("| data | " + " | ".join(f"k={k}" for k in WIDTHS) + " |")
-    print("|---|" + "---|" * len(WIDTHS))
+    lines += [
+        "",
+        "Training speedup of one batch of k over k separate configurations:",
+        "",
+        "| data | " + " | ".join(f"k={k}" for k in WIDTHS) + " |",
+        "|---|" + "---|" * len(WIDTHS),
+    ]
     for data, speedups in sweeps:
-        print(f"| {data.name} | " + " | ".join(f"{speedups[k]:.1f}x" for k in WIDTHS) + " |")
-    print(f"\n{machine_line()} Benchmark ran {time.perf_counter() - began:.0f} s.")
+        lines.append(f"| {data.name} | " + " | ".join(f"{speedups[k]:.1f}x" for k in WIDTHS) + " |")
+    lines.append(f"\nBenchmark ran {time.perf_counter() - began:.0f} s.")
+    body = "\n".join(lines)
+    print(body)
+    if not args.no_write:
+        write_section("Batched training of linear models (issue 3)", body)
 
 
 if __name__ == "__main__":
