@@ -224,6 +224,11 @@ def main() -> None:
     for data, speedups in sweeps:
         lines.append(f"| {data.name} | " + " | ".join(f"{speedups[k]:.1f}x" for k in WIDTHS) + " |")
     lines.append(f"\nBenchmark ran {time.perf_counter() - began:.0f} s.")
+    lines.append(
+        "The issue's target (>= 5x for 16 configurations) holds where each configuration is a matrix-vector "
+        "product (binary problems). With 10 classes each configuration is already a d x 10 matrix product, "
+        "so stacking 16 of them gains little on one core: not met for 10-class MNIST."
+    )
     body = "\n".join(lines)
     print(body)
     if not args.no_write:
