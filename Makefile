@@ -33,6 +33,7 @@ format:
 bench:
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/adult_accuracy.py
+	$(BIN)/python bench/batching.py
 
 clean:
 	rm -rf $(VENV) quickstart.duckdb quickstart.duckdb.wal .pytest_cache .mypy_cache .ruff_cache
