@@ -1,17 +1,21 @@
 """Model search: which model family and hyperparameters predict a label best, within a budget.
 
 :class:`ModelSearch` is the interface the PREDICT and CREATE MODEL operators call; :func:`search_for` picks
-the implementation for a spec. Today :class:`RandomSearch` serves both strategies (random and grid),
-interleaving families; TuPAQ's bandit planner will slot in behind the same interface.
+the implementation for a spec. :class:`RandomSearch` serves the random and grid strategies, interleaving
+families; :class:`TuPAQSearch` (``strategy => 'tupaq'``, opt-in) trains configurations in rounds and stops
+those far behind the best (TuPAQ's bandit allocation).
 """
 
 from paqdb.search.base import ModelSearch, ProgressCallback, SearchProgress, SearchResult, Trial
 from paqdb.search.random_search import RandomSearch
 from paqdb.search.spec import Budget, SearchSpec, parse_budget
+from paqdb.search.tupaq_search import TuPAQSearch
 
 
 def search_for(spec: SearchSpec) -> ModelSearch:
     """The search implementation that runs ``spec`` (its ``strategy``)."""
+    if spec.strategy == "tupaq":
+        return TuPAQSearch()
     return RandomSearch()
 
 
@@ -24,6 +28,7 @@ __all__ = [
     "SearchResult",
     "SearchSpec",
     "Trial",
+    "TuPAQSearch",
     "parse_budget",
     "search_for",
 ]

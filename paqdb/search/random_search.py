@@ -23,7 +23,7 @@ import pyarrow as pa
 from sklearn.base import BaseEstimator
 
 from paqdb.errors import SearchInterrupted, TrainingError
-from paqdb.ml.families import ModelFamily, SpaceValue
+from paqdb.ml.families import ModelFamily, SpaceValue, TrainingShape
 from paqdb.ml.features import Encoding, Featurizer
 from paqdb.ml.model import TrainedModel, class_probabilities
 from paqdb.ml.training import TrainingData, fit_estimator, prepare_training_data
@@ -131,6 +131,16 @@ class TrialRunner:
             error=None if finite else f"metric '{metric.name}' is undefined on the validation rows",
         ), estimator if finite else None
 
+    def training_matrices(self, family: ModelFamily) -> tuple[np.ndarray, np.ndarray, TrainingShape]:
+        """``family``'s training matrix, validation matrix and training shape (for schedulers that fit
+        estimators themselves, e.g. with warm starts)."""
+        split = self._splits[family.encoding]
+        return split.train, split.validation, self.data.shape(self.data.train_index, split.categorical)
+
+    def score(self, estimator: BaseEstimator, matrix: np.ndarray) -> float:
+        """The plan's metric of ``estimator`` on ``matrix`` (validation rows), against their target."""
+        return self._score(estimator, matrix)
+
     def _score(self, estimator: BaseEstimator, matrix: np.ndarray) -> float:
         metric, target = self.plan.metric, self.validation_target
         if self.plan.task == "classification":
@@ -173,6 +183,26 @@ class TrialRunner:
             estimator=estimator,
             info=info,
         )
+
+
+def prepare_search(
+    data: pa.Table, label: str, spec: SearchSpec
+) -> tuple[TrainingData, SearchPlan, TrialRunner]:
+    """Check, split and featurise ``data`` once for a search of ``spec``: the training data, the plan for
+    its task and the :class:`TrialRunner` over it. A KeyboardInterrupt becomes
+    :class:`~paqdb.errors.SearchInterrupted` (no model was trained yet)."""
+    try:
+        training = prepare_training_data(
+            data, label, task=spec.task, validation_fraction=spec.validation_fraction, seed=spec.seed
+        )
+        plan = spec.resolve(training.task)
+        runner = TrialRunner(training, plan)
+    except KeyboardInterrupt:
+        raise SearchInterrupted(
+            "the model search was interrupted while preparing the data, before any model was trained",
+            hint="run it again",
+        ) from None
+    return training, plan, runner
 
 
 class ConfigurationStream:
@@ -249,17 +279,7 @@ class RandomSearch:
         """Search ``spec``'s families for the best model of ``label``; see :class:`ModelSearch`."""
         clock = time.perf_counter
         started = clock()
-        try:
-            training = prepare_training_data(
-                data, label, task=spec.task, validation_fraction=spec.validation_fraction, seed=spec.seed
-            )
-            plan = spec.resolve(training.task)
-            runner = TrialRunner(training, plan)
-        except KeyboardInterrupt:
-            raise SearchInterrupted(
-                "the model search was interrupted while preparing the data, before any model was trained",
-                hint="run it again",
-            ) from None
+        training, plan, runner = prepare_search(data, label, spec)
         budget = plan.budget
         deadline = None if budget.seconds is None else started + budget.seconds
         streams = {
@@ -423,4 +443,4 @@ def _snapshot(
     )
 
 
-__all__ = ["ConfigurationStream", "RandomSearch", "TrialRunner"]
+__all__ = ["ConfigurationStream", "RandomSearch", "TrialRunner", "prepare_search"]

@@ -18,8 +18,8 @@ from paqdb.ml.families import FAMILIES, TASKS, ModelFamily, SpaceValue, Task, fa
 from paqdb.ml.metrics import METRICS, Metric, get_metric
 from paqdb.options import Range
 
-Strategy: TypeAlias = Literal["random", "grid"]
-STRATEGIES: tuple[Strategy, ...] = ("random", "grid")
+Strategy: TypeAlias = Literal["random", "grid", "tupaq"]
+STRATEGIES: tuple[Strategy, ...] = ("random", "grid", "tupaq")
 
 DEFAULT_BUDGET_SECONDS = 60.0
 DEFAULT_BUDGET_TRIALS = 50
@@ -173,7 +173,7 @@ class SearchSpec:
         comes first.
     metric : str, optional
         Validation metric; None means accuracy (classification) or rmse (regression).
-    strategy : {"random", "grid"}, default="random"
+    strategy : {"random", "grid", "tupaq"}, default="random"
     seed : int, default=0
         Seeds the split, the configuration draws and the estimators.
     validation_fraction : float, default=0.2
