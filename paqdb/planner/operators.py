@@ -61,8 +61,17 @@ class ModelSearchOp(PhysicalOperator):
             parts.append(f"{budget.seconds:g} s")
         if budget.trials is not None:
             parts.append(f"{budget.trials} trials")
+        allocation = "every configuration trains to completion"
+        if self.spec.strategy == "tupaq":
+            from paqdb.search import bandit
+
+            allocation = (
+                f"TuPAQ rounds of {bandit.DEFAULT_ROUND_RESOURCE} units; stop when validation error > "
+                f"(1 + {bandit.DEFAULT_EPSILON}) x best"
+            )
         return {
             "strategy": self.spec.strategy,
+            "allocation": allocation,
             "families": self.spec.families or "all for the task",
             "budget": " or ".join(parts),
             "metric": self.spec.metric or "task default",

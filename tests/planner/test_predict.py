@@ -170,3 +170,14 @@ def test_scoring_function_runs_once_per_vector_not_per_row(con: paqdb.Connection
     assert len(rows) == 10000
     assert sum(calls) == 10000, "each row is scored exactly once"
     assert len(calls) <= 10, "rows arrive in vectors, not one by one"
+
+
+def test_explain_shows_the_tupaq_allocation(con: paqdb.Connection) -> None:
+    lines = [
+        r[0]
+        for r in con.execute(
+            "EXPLAIN CREATE MODEL m PREDICT species FROM iris_train USING SEARCH (strategy => 'tupaq')"
+        ).fetchall()
+    ]
+    search = next(line for line in lines if "ModelSearch" in line)
+    assert "strategy=tupaq" in search and "TuPAQ rounds of" in search and "(1 + 0.5) x best" in search
