@@ -1,9 +1,10 @@
 """Model search: which model family and hyperparameters predict a label best, within a budget.
 
 :class:`ModelSearch` is the interface the PREDICT and CREATE MODEL operators call; :func:`search_for` picks
-the implementation for a spec. :class:`RandomSearch` serves the random and grid strategies, interleaving
-families; :class:`TuPAQSearch` (``strategy => 'tupaq'``, opt-in) trains configurations in rounds and stops
-those far behind the best (TuPAQ's bandit allocation).
+the implementation for a spec. :class:`RandomSearch` serves the random, grid and tpe strategies (tpe:
+optuna's TPE sampler proposes each family's configurations from the scores so far), interleaving families;
+:class:`TuPAQSearch` (``strategy => 'tupaq'``, opt-in) trains configurations in rounds and stops those far
+behind the best (TuPAQ's bandit allocation).
 """
 
 from paqdb.search.base import ModelSearch, ProgressCallback, SearchProgress, SearchResult, Trial

@@ -7,7 +7,9 @@ that refit would overrun the time budget (the result records which).
 
 :class:`TrialRunner` (featurised data, fitting and scoring one configuration, the final refit) and
 :class:`ConfigurationStream` (what to try next within one family) are the parts a smarter scheduler, such as
-TuPAQ's bandit allocation, reuses; :class:`RandomSearch` is the simple loop over them.
+TuPAQ's bandit allocation, reuses; :class:`RandomSearch` is the simple loop over them. With
+``strategy => 'tpe'`` the loop takes its configurations from :class:`TPEStream` instead, which asks optuna's
+TPE sampler for each family's next configuration given the scores reported so far.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from paqdb.ml.families import ModelFamily, SpaceValue, TrainingShape
 from paqdb.ml.features import Encoding, Featurizer
 from paqdb.ml.model import TrainedModel, class_probabilities
 from paqdb.ml.training import TrainingData, fit_estimator, prepare_training_data
+from paqdb.options import Range
 from paqdb.search.base import ProgressCallback, SearchProgress, SearchResult, Trial
 from paqdb.search.space import (
     configuration_key,
@@ -258,9 +261,137 @@ class ConfigurationStream:
             }
         return sample_configuration(self.space, self._rng)
 
+    def report(self, configuration: Mapping[str, Any], score: float | None) -> None:
+        """Record the validation score of a configuration :meth:`next` returned (None: the trial failed).
+        Random and grid proposals do not depend on scores, so this does nothing here."""
+
+
+class TPEStream:
+    """The configurations one family tries, proposed by optuna's TPE sampler from the scores so far.
+
+    Same interface as :class:`ConfigurationStream`; :meth:`report` tells the sampler each trial's score
+    (a failed trial as FAIL). One optuna study per family, its sampler seeded by the search seed and the
+    family name. The first configuration is the family defaults, as in a random search. Lists of
+    candidates are sampled as categorical indices (values such as None or lists are not what optuna
+    stores); ``RANGE`` becomes a float (log or linear) or an int distribution.
+    """
+
+    def __init__(
+        self,
+        family: ModelFamily,
+        space: Mapping[str, SpaceValue],
+        seed: int,
+        overridden: frozenset[str] = frozenset(),
+        *,
+        maximize: bool = True,
+    ) -> None:
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.family = family
+        self.space = space
+        self.overridden = overridden
+        self._optuna = optuna
+        sampler = optuna.samplers.TPESampler(seed=zlib.crc32(f"{seed}:{family.name}".encode()))
+        self._study = optuna.create_study(direction="maximize" if maximize else "minimize", sampler=sampler)
+        self._distributions = {name: _distribution(optuna, space[name]) for name in sorted(space)}
+        self._size = space_size(space)
+        self._scores: dict[str, float | None] = {}
+        self._pending: dict[str, Any] = {}
+        first = {
+            name: first_value(candidates, family.defaults.get(name))
+            if name in overridden or name not in family.defaults
+            else family.defaults[name]
+            for name, candidates in space.items()
+        }
+        encoded = _encode(space, first)
+        if encoded is not None:
+            self._study.enqueue_trial(encoded)
+
+    def next(self) -> dict[str, Any] | None:
+        """The next full configuration (defaults filled in), or None when there is none left."""
+        if self._size is not None and len(self._scores) + len(self._pending) >= self._size:
+            return None
+        for _ in range(_MAX_REDRAWS):
+            trial = self._study.ask(self._distributions)
+            configuration = self.family.configuration(_decode(self.space, trial.params))
+            key = configuration_key(configuration)
+            if key in self._scores:
+                # Already tried: tell the sampler the known result again rather than train it twice.
+                self._tell(trial, self._scores[key])
+                continue
+            if key in self._pending:
+                self._study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
+                continue
+            self._pending[key] = trial
+            return configuration
+        return None
+
+    def report(self, configuration: Mapping[str, Any], score: float | None) -> None:
+        """Tell the sampler the validation score of ``configuration`` (None: the trial failed)."""
+        key = configuration_key(configuration)
+        trial = self._pending.pop(key, None)
+        if trial is None:
+            return
+        self._scores[key] = score
+        self._tell(trial, score)
+
+    def _tell(self, trial: Any, score: float | None) -> None:
+        if score is None:
+            self._study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
+        else:
+            self._study.tell(trial, score)
+
+
+def _distribution(optuna: Any, candidates: SpaceValue) -> Any:
+    if isinstance(candidates, Range):
+        if candidates.scale == "int":
+            return optuna.distributions.IntDistribution(int(candidates.low), int(candidates.high))
+        return optuna.distributions.FloatDistribution(
+            float(candidates.low), float(candidates.high), log=candidates.scale == "log"
+        )
+    return optuna.distributions.CategoricalDistribution(tuple(range(len(candidates))))
+
+
+def _decode(space: Mapping[str, SpaceValue], params: Mapping[str, Any]) -> dict[str, Any]:
+    configuration: dict[str, Any] = {}
+    for name in sorted(space):
+        candidates, value = space[name], params[name]
+        if isinstance(candidates, Range):
+            configuration[name] = int(value) if candidates.scale == "int" else float(value)
+        else:
+            configuration[name] = candidates[int(value)]
+    return configuration
+
+
+def _encode(space: Mapping[str, SpaceValue], configuration: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``configuration`` as optuna parameters (list values as their index), or None if one is not in the
+    space."""
+    params: dict[str, Any] = {}
+    for name, candidates in space.items():
+        value = configuration[name]
+        if isinstance(candidates, Range):
+            if not isinstance(value, int | float) or not candidates.low <= value <= candidates.high:
+                return None
+            params[name] = int(value) if candidates.scale == "int" else float(value)
+        else:
+            index = next((i for i, c in enumerate(candidates) if c == value), None)
+            if index is None:
+                return None
+            params[name] = index
+    return params
+
+
+def configuration_stream(family: ModelFamily, plan: SearchPlan) -> ConfigurationStream | TPEStream:
+    """The proposal stream of ``family`` for ``plan``'s strategy (TPE, or random/grid)."""
+    space, overridden = plan.spaces[family.name], plan.overridden[family.name]
+    if plan.strategy == "tpe":
+        return TPEStream(family, space, plan.seed, overridden, maximize=plan.metric.greater_is_better)
+    return ConfigurationStream(family, space, plan.strategy, plan.seed, overridden)
+
 
 class RandomSearch:
-    """Random (or grid) search over model families; implements :class:`~paqdb.search.base.ModelSearch`.
+    """Random, grid or TPE search over model families; implements :class:`~paqdb.search.base.ModelSearch`.
 
     Examples
     --------
@@ -282,12 +413,7 @@ class RandomSearch:
         training, plan, runner = prepare_search(data, label, spec)
         budget = plan.budget
         deadline = None if budget.seconds is None else started + budget.seconds
-        streams = {
-            family.name: ConfigurationStream(
-                family, plan.spaces[family.name], plan.strategy, plan.seed, plan.overridden[family.name]
-            )
-            for family in plan.families
-        }
+        streams = {family.name: configuration_stream(family, plan) for family in plan.families}
         # Refitting on every row costs about one trial scaled by the row count; time is kept for it.
         refit_scale = training.n_rows / max(1, len(training.train_index))
 
@@ -332,6 +458,7 @@ class RandomSearch:
                         )
                         raise
                     trials.append(trial)
+                    streams[family.name].report(configuration, trial.validation_score)
                     tried_any = True
                     slowest_trial_seconds[family.name] = max(
                         trial.seconds, slowest_trial_seconds.get(family.name, 0.0)
@@ -443,4 +570,11 @@ def _snapshot(
     )
 
 
-__all__ = ["ConfigurationStream", "RandomSearch", "TrialRunner", "prepare_search"]
+__all__ = [
+    "ConfigurationStream",
+    "RandomSearch",
+    "TPEStream",
+    "TrialRunner",
+    "configuration_stream",
+    "prepare_search",
+]

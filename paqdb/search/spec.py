@@ -18,8 +18,8 @@ from paqdb.ml.families import FAMILIES, TASKS, ModelFamily, SpaceValue, Task, fa
 from paqdb.ml.metrics import METRICS, Metric, get_metric
 from paqdb.options import Range
 
-Strategy: TypeAlias = Literal["random", "grid", "tupaq"]
-STRATEGIES: tuple[Strategy, ...] = ("random", "grid", "tupaq")
+Strategy: TypeAlias = Literal["random", "grid", "tupaq", "tpe"]
+STRATEGIES: tuple[Strategy, ...] = ("random", "grid", "tupaq", "tpe")
 
 DEFAULT_BUDGET_SECONDS = 60.0
 DEFAULT_BUDGET_TRIALS = 50
@@ -173,7 +173,9 @@ class SearchSpec:
         comes first.
     metric : str, optional
         Validation metric; None means accuracy (classification) or rmse (regression).
-    strategy : {"random", "grid", "tupaq"}, default="random"
+    strategy : {"random", "grid", "tupaq", "tpe"}, default="random"
+        How configurations are proposed: random draws, the grid, TuPAQ's rounds, or optuna's TPE sampler
+        (each family's next configuration modelled on the scores seen so far).
     seed : int, default=0
         Seeds the split, the configuration draws and the estimators.
     validation_fraction : float, default=0.2
