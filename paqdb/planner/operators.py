@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from paqdb.catalog import ModelRecord, TrialRecord
 from paqdb.engines.base import Column, ExecResult
+from paqdb.errors import NotSupportedError
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, PhysicalOperator
 from paqdb.planner.typing import FeatureColumn, quote
@@ -363,7 +364,10 @@ class LoadDatasetOp(PhysicalOperator):
         engine = context.engine
         register = getattr(engine, "connection", None)
         if register is None:
-            raise NotImplementedError("LOAD DATASET needs an engine that accepts Arrow tables")
+            raise NotSupportedError(
+                f"LOAD DATASET is not supported on the {engine.name} engine",
+                hint="load the dataset on the embedded DuckDB engine",
+            )
         with engine.transaction():
             register.register(view, table)
             try:
