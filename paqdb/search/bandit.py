@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -459,7 +460,7 @@ class _OutOfTime(Exception):
     """Raised inside an allocator when the next training step would pass the deadline."""
 
 
-class _Allocator:
+class _Allocator(ABC):
     """What the three allocators share: admission, training steps, records, budget and interrupts."""
 
     rule: Rule
@@ -533,8 +534,9 @@ class _Allocator:
 
     # -- for the allocators -----------------------------------------------------------------------
 
+    @abstractmethod
     def _allocate(self) -> None:
-        raise NotImplementedError
+        """Run the allocator's rounds or rungs until its arms are done or the budget ends."""
 
     def _cap(self, arm: Arm) -> int:
         """Units this allocator would train ``arm`` to."""

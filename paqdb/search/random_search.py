@@ -501,33 +501,73 @@ class RandomSearch:
                 interrupted = True
         seconds = clock() - started
         assert best_trial.validation_score is not None
-        info = {
-            "metric": plan.metric.name,
-            "validation_score": best_trial.validation_score,
-            "best_trial_id": best_trial.trial_id,
-            "trials": len(trials),
-            "strategy": plan.strategy,
-            "budget": str(budget),
-            "seed": plan.seed,
-            "refit": refit,
-            "interrupted": interrupted,
-            "train_rows": len(training.train_index) + (len(training.validation_index) if refit else 0),
-            "validation_rows": len(training.validation_index),
-            "dropped_rows": training.dropped_rows,
-            "search_seconds": round(seconds, 3),
-        }
-        return SearchResult(
-            model=runner.model(best_family, best_trial.hyperparameters, estimator, info),
+        return search_result(
+            plan=plan,
+            runner=runner,
+            training=training,
             trials=trials,
-            metric=plan.metric.name,
+            best_trial=best_trial,
+            family=best_family,
+            configuration=best_trial.hyperparameters,
+            estimator=estimator,
             validation_score=best_trial.validation_score,
-            best_trial_id=best_trial.trial_id,
+            budget=budget,
             refit=refit,
             interrupted=interrupted,
             seconds=seconds,
-            task=plan.task,
-            details=info,
         )
+
+
+def search_result(
+    *,
+    plan: SearchPlan,
+    runner: TrialRunner,
+    training: TrainingData,
+    trials: list[Trial],
+    best_trial: Trial,
+    family: ModelFamily,
+    configuration: Mapping[str, Any],
+    estimator: BaseEstimator,
+    validation_score: float,
+    budget: Any,
+    refit: bool,
+    interrupted: bool,
+    seconds: float,
+    extra: Mapping[str, Any] | None = None,
+) -> SearchResult:
+    """The :class:`SearchResult` of a finished search (random, grid, tpe or tupaq) and its model.
+
+    The facts every search records go into ``details`` and into the model's info; ``extra`` adds the
+    strategy's own (the allocator's rounds and stops, say).
+    """
+    info = {
+        "metric": plan.metric.name,
+        "validation_score": validation_score,
+        "best_trial_id": best_trial.trial_id,
+        "trials": len(trials),
+        "strategy": plan.strategy,
+        "budget": str(budget),
+        "seed": plan.seed,
+        "refit": refit,
+        "interrupted": interrupted,
+        "train_rows": len(training.train_index) + (len(training.validation_index) if refit else 0),
+        "validation_rows": len(training.validation_index),
+        "dropped_rows": training.dropped_rows,
+        "search_seconds": round(seconds, 3),
+        **(extra or {}),
+    }
+    return SearchResult(
+        model=runner.model(family, configuration, estimator, info),
+        trials=trials,
+        metric=plan.metric.name,
+        validation_score=validation_score,
+        best_trial_id=best_trial.trial_id,
+        refit=refit,
+        interrupted=interrupted,
+        seconds=seconds,
+        task=plan.task,
+        details=info,
+    )
 
 
 def _score(best: tuple[Trial, BaseEstimator] | None) -> float | None:

@@ -48,7 +48,7 @@ from paqdb.search.bandit import (
     TuPAQAllocator,
 )
 from paqdb.search.base import ProgressCallback, SearchProgress, SearchResult, Trial
-from paqdb.search.random_search import ConfigurationStream, TrialRunner, prepare_search
+from paqdb.search.random_search import ConfigurationStream, TrialRunner, prepare_search, search_result
 from paqdb.search.spec import SearchPlan, SearchSpec
 
 WARM_START_FAMILIES: frozenset[str] = frozenset({"logistic", "random_forest", "gradient_boosting"})
@@ -279,39 +279,29 @@ class TuPAQSearch:
                 interrupted = True
         seconds = clock() - started
         stopped = sum(1 for record in allocation.records if record.fate == "stopped")
-        info = {
-            "metric": plan.metric.name,
-            "validation_score": validation_score,
-            "best_trial_id": best_trial.trial_id,
-            "trials": len(trials),
-            "strategy": "tupaq",
-            "budget": str(budget),
-            "seed": plan.seed,
-            "refit": refit,
-            "interrupted": interrupted,
-            "train_rows": len(training.train_index) + (len(training.validation_index) if refit else 0),
-            "validation_rows": len(training.validation_index),
-            "dropped_rows": training.dropped_rows,
-            "search_seconds": round(seconds, 3),
-            "epsilon": self.epsilon,
-            "round_resource": self.round_resource,
-            "rounds": allocation.rounds,
-            "stopped_early": stopped,
-            "stop_reason": allocation.stop_reason,
-            "resource_spent": allocation.resource_spent,
-            "resource_if_trained_to_max": allocation.resource_if_trained_to_max,
-        }
-        return SearchResult(
-            model=runner.model(best_arm.model_family, configuration, estimator, info),
+        return search_result(
+            plan=plan,
+            runner=runner,
+            training=training,
             trials=trials,
-            metric=plan.metric.name,
+            best_trial=best_trial,
+            family=best_arm.model_family,
+            configuration=configuration,
+            estimator=estimator,
             validation_score=validation_score,
-            best_trial_id=best_trial.trial_id,
+            budget=budget,
             refit=refit,
             interrupted=interrupted,
             seconds=seconds,
-            task=plan.task,
-            details=info,
+            extra={
+                "epsilon": self.epsilon,
+                "round_resource": self.round_resource,
+                "rounds": allocation.rounds,
+                "stopped_early": stopped,
+                "stop_reason": allocation.stop_reason,
+                "resource_spent": allocation.resource_spent,
+                "resource_if_trained_to_max": allocation.resource_if_trained_to_max,
+            },
         )
 
 

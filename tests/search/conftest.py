@@ -1,22 +1,5 @@
-"""Fixtures of the search tests."""
+"""Fixtures of the search tests: the same synthetic tables as the ml tests."""
 
-from __future__ import annotations
+from ml.conftest import classification_table, regression_table, table
 
-import pyarrow as pa
-import pytest
-from ml.synthetic import synthetic_table
-
-
-@pytest.fixture
-def table() -> pa.Table:
-    return synthetic_table()
-
-
-@pytest.fixture
-def classification_table(table: pa.Table) -> pa.Table:
-    return table.drop_columns(["amount"])
-
-
-@pytest.fixture
-def regression_table(table: pa.Table) -> pa.Table:
-    return table.drop_columns(["label"])
+__all__ = ["classification_table", "regression_table", "table"]
