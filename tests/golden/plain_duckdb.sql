@@ -380,7 +380,7 @@ ORDER BY grp, p.category NULLS LAST, o.status NULLS LAST;
 SELECT dept, manager_id, sum(salary) AS payroll
 FROM employees
 GROUP BY GROUPING SETS ((dept), (manager_id), ())
-ORDER BY dept NULLS LAST, manager_id NULLS LAST;
+ORDER BY dept NULLS LAST, manager_id NULLS LAST, payroll;
 -- ----
 SELECT string_agg(name, ', ' ORDER BY name) AS names, list(id ORDER BY id) AS ids FROM customers WHERE city = 'Amsterdam';
 -- ----
