@@ -3,19 +3,20 @@
 :class:`ModelSearch` is the interface the PREDICT and CREATE MODEL operators call; :func:`search_for` picks
 the implementation for a spec. :class:`RandomSearch` serves the random, grid and tpe strategies (tpe:
 optuna's TPE sampler proposes each family's configurations from the scores so far), interleaving families;
-:class:`TuPAQSearch` (``strategy => 'tupaq'``, opt-in) trains configurations in rounds and stops those far
-behind the best (TuPAQ's bandit allocation).
+:class:`TuPAQSearch` (``strategy => 'tupaq'``, ``'successive_halving'`` or ``'hyperband'``) trains
+configurations in rounds, stops those far behind the best (bandit allocation) and trains linear
+configurations in batches (physical batching).
 """
 
 from paqdb.search.base import ModelSearch, ProgressCallback, SearchProgress, SearchResult, Trial
 from paqdb.search.random_search import RandomSearch
-from paqdb.search.spec import Budget, SearchSpec, parse_budget
+from paqdb.search.spec import BANDIT_STRATEGIES, Budget, SearchSpec, parse_budget
 from paqdb.search.tupaq_search import TuPAQSearch
 
 
 def search_for(spec: SearchSpec) -> ModelSearch:
     """The search implementation that runs ``spec`` (its ``strategy``)."""
-    if spec.strategy == "tupaq":
+    if spec.strategy in BANDIT_STRATEGIES:
         return TuPAQSearch()
     return RandomSearch()
 

@@ -127,6 +127,20 @@ class Arm(Protocol):
         ...
 
 
+def batch_key(arm: Arm) -> object:
+    """Which live slot ``arm`` takes: arms that train together (a batch of linear configurations, which
+    may set an optional ``batch_key`` attribute) share one; every other arm has a slot of its own."""
+    key = getattr(arm, "batch_key", None)
+    return ("arm", arm.arm_id) if key is None else ("batch", key)
+
+
+def release(arm: Arm) -> None:
+    """Tell ``arm`` the allocator is done with it (optional ``release()``: a batch drops a stopped member)."""
+    release_arm = getattr(arm, "release", None)
+    if callable(release_arm):
+        release_arm()
+
+
 @dataclass(frozen=True)
 class AllocationBudget:
     """When an allocator stops starting and training arms.
@@ -491,6 +505,9 @@ class _Allocator(ABC):
         self._deadline: float | None = None
         self._arm_budget_hit = False
         self._ran = False
+        self.wanted: int | None = None
+        """While arms are being started, how many more the current rung or round asks for (a ``propose``
+        callback that makes several arms at once may read it)."""
 
     # -- the driver's interface ------------------------------------------------------------------
 
@@ -579,10 +596,12 @@ class _Allocator(ABC):
         """Start up to ``count`` arms."""
         arms: list[Arm] = []
         while len(arms) < count:
+            self.wanted = count - len(arms)
             arm = self._next_arm(bracket)
             if arm is None:
                 break
             arms.append(arm)
+        self.wanted = None
         return arms
 
     def _advance(self, arm: Arm, target: int) -> float | None:
@@ -593,7 +612,9 @@ class _Allocator(ABC):
         finished, is remembered as done so it is not advanced again.
         """
         record = self.records[arm.arm_id]
-        before = arm.resource_used
+        # What this allocator last saw, not the arm's count now: an arm in a batch may already have been
+        # trained this round, by the member that advanced the batch first.
+        before = record.resource_used
         self._check_time(arm, target - before)
         step_started = self.clock()
         try:
@@ -637,6 +658,7 @@ class _Allocator(ABC):
         record = self.records[arm.arm_id]
         record.fate = "finished"
         record.reason = reason
+        release(arm)
         self._decide(arm.arm_id, "finished", reason, record.last_error)
 
     def _stop(self, arm: Arm, reason: str, threshold: float) -> None:
@@ -645,6 +667,7 @@ class _Allocator(ABC):
         record.ended_round = len(record.rounds)
         record.reason = reason
         record.threshold = threshold
+        release(arm)
         self._decide(arm.arm_id, "stopped", reason, record.last_error, threshold)
 
     def _fail(self, arm: Arm, message: str) -> None:
@@ -653,6 +676,7 @@ class _Allocator(ABC):
         record.ended_round = len(record.rounds) + 1
         record.error_message = message
         self._done.add(arm.arm_id)
+        release(arm)
         self._decide(arm.arm_id, "failed", message)
 
     def _decide(
@@ -674,6 +698,7 @@ class _Allocator(ABC):
         }[stop_reason]
         for record in self.records.values():
             if record.fate == "live":
+                release(self._arms[record.arm_id])
                 record.fate = "unfinished"
                 record.ended_round = len(record.rounds)
                 record.reason = why
@@ -789,8 +814,15 @@ class TuPAQAllocator(_Allocator):
         Tolerance of the rule; 0 keeps only arms tied with the best. Recalled from the paper, not read.
     round_resource : int, default=10
         Units per arm per round. Recalled from the paper, not read.
+    rounds_to_max : int or None
+        When set, an arm whose ``max_resource`` is more than ``rounds_to_max`` rounds of
+        ``round_resource`` trains ``ceil(max_resource / rounds_to_max)`` units per round instead, so that a
+        family with a large unit count (500 boosting iterations) is not cut into 50 rounds whose warm
+        starts cost more than the training (scikit-learn's HistGradientBoosting recomputes the earlier
+        trees' predictions on every warm start).
     width : int or None
-        Live arms to keep training at once; None starts every admitted arm and proposes none.
+        Live slots to keep training at once, a slot being one arm or one batch of arms that train
+        together (:func:`batch_key`); None starts every admitted arm and proposes none.
     propose : callable returning Arm or None, optional
         Makes a new configuration's arm when a slot is free; None when the search space is exhausted.
         Needs ``width``.
@@ -816,12 +848,15 @@ class TuPAQAllocator(_Allocator):
         higher_is_better: bool,
         epsilon: float = DEFAULT_EPSILON,
         round_resource: int = DEFAULT_ROUND_RESOURCE,
+        rounds_to_max: int | None = None,
         width: int | None = None,
         propose: Callable[[], Arm | None] | None = None,
         budget: AllocationBudget | None = None,
         clock: Callable[[], float] = time.perf_counter,
         on_advance: Callable[[ArmRecord], None] | None = None,
     ) -> None:
+        if rounds_to_max is not None and rounds_to_max < 1:
+            raise InvalidParameterError(f"rounds_to_max must be at least 1 round, not {rounds_to_max}")
         if not (math.isfinite(epsilon) and epsilon >= 0):
             raise InvalidParameterError(f"epsilon must be a non-negative number, not {epsilon}")
         if round_resource < 1:
@@ -839,7 +874,14 @@ class TuPAQAllocator(_Allocator):
         )
         self.epsilon = epsilon
         self.round_resource = round_resource
+        self.rounds_to_max = rounds_to_max
         self.width = width
+
+    def step(self, arm: Arm) -> int:
+        """Units ``arm`` trains per round (see ``rounds_to_max``)."""
+        if self.rounds_to_max is None:
+            return self.round_resource
+        return max(self.round_resource, -(-self._cap(arm) // self.rounds_to_max))
 
     def threshold(self) -> float | None:
         """The error above which an arm is stopped now (None before any score)."""
@@ -856,7 +898,7 @@ class TuPAQAllocator(_Allocator):
             trained: list[tuple[Arm, float]] = []
             for arm in list(live):
                 record = self.records[arm.arm_id]
-                target = min(record.resource_used + self.round_resource, self._cap(arm))
+                target = min(record.resource_used + self.step(arm), self._cap(arm))
                 error = self._advance(arm, target)
                 if error is None:
                     live.remove(arm)
@@ -882,10 +924,24 @@ class TuPAQAllocator(_Allocator):
                     )
 
     def _refill(self, live: list[Arm]) -> None:
+        """Start arms until ``width`` slots are live; the arms of one batch share a slot, so a batch
+        (queued together by ``propose``) starts whole."""
         if self.width is None:
             live.extend(self._take(len(self._queue)))
             return
-        live.extend(self._take(self.width - len(live)))
+        while True:
+            slots = {batch_key(arm) for arm in live}
+            if self._queue and batch_key(self._queue[0]) in slots:
+                arm = self._next_arm()
+            elif len(slots) < self.width:
+                self.wanted = self.width - len(slots)
+                arm = self._next_arm()
+                self.wanted = None
+            else:
+                return
+            if arm is None:
+                return
+            live.append(arm)
 
 
 class SuccessiveHalving(_Allocator):
@@ -1062,6 +1118,7 @@ __all__ = [
     "StopReason",
     "SuccessiveHalving",
     "TuPAQAllocator",
+    "batch_key",
     "geometric_rungs",
     "score_to_error",
     "tupaq_threshold",

@@ -140,6 +140,12 @@ class TrialRunner:
         split = self._splits[family.encoding]
         return split.train, split.validation, self.data.shape(self.data.train_index, split.categorical)
 
+    def all_rows(self, family: ModelFamily) -> tuple[np.ndarray, np.ndarray, TrainingShape]:
+        """``family``'s matrix of every row (training and validation), their target and shape (for a
+        final refit by a trainer of the search's own)."""
+        split = self._splits[family.encoding]
+        return split.all_rows, self.data.target, self.data.shape(None, split.categorical)
+
     def score(self, estimator: BaseEstimator, matrix: np.ndarray) -> float:
         """The plan's metric of ``estimator`` on ``matrix`` (validation rows), against their target."""
         return self._score(estimator, matrix)

@@ -18,8 +18,11 @@ from paqdb.ml.families import FAMILIES, TASKS, ModelFamily, SpaceValue, Task, fa
 from paqdb.ml.metrics import METRICS, Metric, get_metric
 from paqdb.options import Range
 
-Strategy: TypeAlias = Literal["random", "grid", "tupaq", "tpe"]
-STRATEGIES: tuple[Strategy, ...] = ("random", "grid", "tupaq", "tpe")
+Strategy: TypeAlias = Literal["random", "grid", "tupaq", "tpe", "successive_halving", "hyperband"]
+STRATEGIES: tuple[Strategy, ...] = ("random", "grid", "tupaq", "tpe", "successive_halving", "hyperband")
+BANDIT_STRATEGIES: tuple[Strategy, ...] = ("tupaq", "successive_halving", "hyperband")
+"""Strategies that train configurations in rounds and stop the unpromising ones early (bandit allocation);
+they also batch linear configurations (``batching``)."""
 
 DEFAULT_BUDGET_SECONDS = 60.0
 DEFAULT_BUDGET_TRIALS = 50
@@ -37,7 +40,19 @@ _TRIAL_UNITS = ("trial", "trials")
 _BUDGET_PART = re.compile(r"^(?P<number>(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*(?P<unit>[a-z]*)$")
 _BUDGET_SEPARATOR = re.compile(r"\s*(?:,|\bor\b)\s*")
 
-SEARCH_OPTIONS: tuple[str, ...] = ("families", "budget", "metric", "strategy", "seed", "validation", "task")
+SEARCH_OPTIONS: tuple[str, ...] = (
+    "families",
+    "budget",
+    "metric",
+    "strategy",
+    "seed",
+    "validation",
+    "task",
+    "batching",
+    "epsilon",
+    "round_resource",
+    "eta",
+)
 """Option names of ``USING SEARCH (...)`` besides hyperparameter names."""
 
 
@@ -173,9 +188,11 @@ class SearchSpec:
         comes first.
     metric : str, optional
         Validation metric; None means accuracy (classification) or rmse (regression).
-    strategy : {"random", "grid", "tupaq", "tpe"}, default="random"
-        How configurations are proposed: random draws, the grid, TuPAQ's rounds, or optuna's TPE sampler
-        (each family's next configuration modelled on the scores seen so far).
+    strategy : {"random", "grid", "tupaq", "tpe", "successive_halving", "hyperband"}, default="random"
+        How configurations are proposed and trained: random draws, the grid, or optuna's TPE sampler (each
+        family's next configuration modelled on the scores seen so far), each trained to completion; or
+        random draws trained in rounds under a bandit rule that stops the unpromising ones early: TuPAQ's,
+        successive halving or Hyperband (:mod:`paqdb.search.bandit`).
     seed : int, default=0
         Seeds the split, the configuration draws and the estimators.
     validation_fraction : float, default=0.2
@@ -184,6 +201,18 @@ class SearchSpec:
         Overrides the task inferred from the label type.
     hyperparameters : mapping of str to list or Range
         Candidates replacing a family's default space for every chosen family that has the hyperparameter.
+    batching : bool, default=True
+        Bandit strategies only: train the configurations of a linear family together, one pass over the data
+        per epoch for all of them (physical batching). False trains each alone with the same code, which
+        gives the same models, more slowly.
+    epsilon : float, optional
+        ``tupaq`` only: stop a configuration whose validation error exceeds ``(1 + epsilon)`` times the best
+        error seen (default :data:`~paqdb.search.bandit.DEFAULT_EPSILON`).
+    round_resource : int, optional
+        ``tupaq`` only: units (epochs, iterations, trees) each live configuration trains per round
+        (default :data:`~paqdb.search.bandit.DEFAULT_ROUND_RESOURCE`).
+    eta : int, optional
+        ``successive_halving`` and ``hyperband``: the reduction factor between rungs (default 3).
 
     Examples
     --------
@@ -200,6 +229,10 @@ class SearchSpec:
     validation_fraction: float = 0.2
     task: Task | None = None
     hyperparameters: Mapping[str, SpaceValue] = field(default_factory=dict)
+    batching: bool = True
+    epsilon: float | None = None
+    round_resource: int | None = None
+    eta: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("metric", "strategy", "task"):
@@ -231,6 +264,7 @@ class SearchSpec:
                 f"validation {self.validation_fraction!r} is not a fraction between 0 and 1",
                 hint="e.g. validation = 0.2 holds out 20% of the rows to compare models",
             )
+        self._check_bandit_options()
         if self.task is not None and self.task not in TASKS:
             raise InvalidParameterError(
                 f"unknown task {self.task!r}", hint="task is 'classification' or 'regression'"
@@ -247,6 +281,49 @@ class SearchSpec:
         for name in self.hyperparameters:
             if not any(name in family.hyperparameter_names for family in chosen):
                 raise _unknown_hyperparameter(name, chosen)
+
+    def _check_bandit_options(self) -> None:
+        if not isinstance(self.batching, bool):
+            raise InvalidParameterError(
+                f"batching {self.batching!r} is not true or false", hint="e.g. batching = false"
+            )
+        owners = {
+            "epsilon": ("tupaq",),
+            "round_resource": ("tupaq",),
+            "eta": ("successive_halving", "hyperband"),
+        }
+        for name, strategies in owners.items():
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if self.strategy not in strategies:
+                raise InvalidParameterError(
+                    f"{name} applies to strategy {' or '.join(repr(s) for s in strategies)}, "
+                    f"not {self.strategy!r}",
+                    hint=f"add strategy = {strategies[0]!r}, or leave {name} out",
+                )
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise InvalidParameterError(f"{name} {value!r} is not a number", hint=_BANDIT_HINTS[name])
+        if self.epsilon is not None and not (math.isfinite(self.epsilon) and self.epsilon >= 0):
+            raise InvalidParameterError(
+                f"epsilon {self.epsilon!r} is not a non-negative number", hint=_BANDIT_HINTS["epsilon"]
+            )
+        if self.round_resource is not None and (
+            not float(self.round_resource).is_integer() or self.round_resource < 1
+        ):
+            raise InvalidParameterError(
+                f"round_resource {self.round_resource!r} is not a whole number of units of at least 1",
+                hint=_BANDIT_HINTS["round_resource"],
+            )
+        if self.eta is not None and (not float(self.eta).is_integer() or self.eta < 2):
+            raise InvalidParameterError(
+                f"eta {self.eta!r} is not a whole number of at least 2", hint=_BANDIT_HINTS["eta"]
+            )
+        for name in ("round_resource", "eta"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, int(getattr(self, name)))
+        if self.epsilon is not None:
+            object.__setattr__(self, "epsilon", float(self.epsilon))
 
     @classmethod
     def from_options(cls, options: Mapping[str, object]) -> SearchSpec:
@@ -279,6 +356,8 @@ class SearchSpec:
                 arguments["seed"] = _whole_number(name, value)
             elif name == "validation":
                 arguments["validation_fraction"] = value
+            elif name in ("batching", "epsilon", "round_resource", "eta"):
+                arguments[name] = value
             elif raw_name in known_hyperparameters or name in by_lower_name:
                 hyperparameters[raw_name if raw_name in known_hyperparameters else by_lower_name[name]] = (
                     _candidates(value)
@@ -321,6 +400,13 @@ class SearchSpec:
             strategy=self.strategy,
             seed=self.seed,
         )
+
+
+_BANDIT_HINTS = {
+    "epsilon": "e.g. epsilon = 0.5 stops configurations 50% worse than the best; 0 keeps only ties",
+    "round_resource": "e.g. round_resource = 10 trains each configuration 10 epochs (or trees) per round",
+    "eta": "e.g. eta = 3 keeps the best third at each rung",
+}
 
 
 def _family_names(value: object) -> tuple[str, ...]:
@@ -375,6 +461,7 @@ def _unknown_hyperparameter(name: str, families: list[ModelFamily]) -> InvalidPa
 
 
 __all__ = [
+    "BANDIT_STRATEGIES",
     "DEFAULT_BUDGET",
     "DEFAULT_BUDGET_SECONDS",
     "DEFAULT_BUDGET_TRIALS",

@@ -1,191 +1,100 @@
-"""TuPAQ search: configurations train in rounds, and the bandit rule stops the ones far behind the best.
+"""TuPAQ's planner: configurations train in rounds under a bandit rule, linear ones batched together.
 
-``USING SEARCH (strategy => 'tupaq')`` runs :class:`TuPAQSearch`. The data is checked, split and featurised
-once (:func:`~paqdb.search.random_search.prepare_search`); configurations are proposed round-robin across the
-chosen families (:class:`~paqdb.search.random_search.ConfigurationStream`, so every family is tried), each
-becomes one :class:`~paqdb.search.bandit.Arm`, and :class:`~paqdb.search.bandit.TuPAQAllocator` trains the
-live arms ``round_resource`` units per round and stops every arm whose validation error exceeds
-``(1 + epsilon)`` times the best seen. A stopped arm's slot goes to a new configuration. The budget's trials
-count configurations (arms); its seconds bound the whole allocation, with a tenth kept for the final refit.
+``USING SEARCH (strategy => 'tupaq')`` (or ``'successive_halving'``, ``'hyperband'``) runs
+:class:`TuPAQSearch`. The data is checked, split and featurised once
+(:func:`~paqdb.search.random_search.prepare_search`); configurations are proposed round-robin across the
+chosen families (:class:`~paqdb.search.random_search.ConfigurationStream`, so every family is tried) and
+become arms (:mod:`paqdb.search.arms`), which an allocator of :mod:`paqdb.search.bandit` trains:
 
-An arm trains in its family's natural unit (:attr:`~paqdb.ml.families.ModelFamily.resource`), continuing
-from where it stopped where scikit-learn allows it: ``LogisticRegression`` with ``warm_start`` and
-``max_iter`` set to the round's iterations, ``RandomForest`` with ``warm_start`` and ``n_estimators`` the
-total trees, ``HistGradientBoosting`` with ``warm_start`` and ``max_iter`` the total iterations. The other
-iterative families (``LinearSVC``, whose liblinear solver has no warm start, and the MLP) are refitted from
-scratch at the larger resource each round; a family without a resource (ridge) is one step.
+``tupaq``
+    :class:`~paqdb.search.bandit.TuPAQAllocator` trains the live arms ``round_resource`` units per round and
+    stops every arm whose validation error exceeds ``(1 + epsilon)`` times the best seen; a stopped arm's
+    slot goes to a new configuration.
+``successive_halving``
+    One bracket: as many configurations as the trial budget allows (at most :data:`HALVING_ARMS`), trained
+    to rungs growing ``eta`` times from ``round_resource`` units; the best ``1/eta`` go on at each rung.
+``hyperband``
+    Li et al.'s brackets between the same bounds.
 
-An arm whose learner converges before its maximum (fewer iterations than allowed) counts as finished, but
-only from its second step on, so that every arm faces the stopping rule at least once: a configuration that
-converges at once to a poor model (a logistic regression with a tiny ``C``) is stopped, not finished.
+Batching: a proposal of a batchable linear family draws a whole batch of configurations at once
+(:func:`~paqdb.search.arms.batch_width` of them, within the trial budget), a
+:class:`~paqdb.search.arms.BatchedLinearGroup` that starts together and takes one live slot. With
+``batching`` on (the default) the batch trains in one pass over the data per epoch; off, each member trains
+alone in the same schedule, so the ablation changes the passes and nothing else (the same models, scores
+and fates).
 
-Every arm becomes a :class:`~paqdb.search.base.Trial`: "finished", "failed", or "stopped" with
-``error`` saying "stopped early at round r: ..." (or "cut short at round r" when the budget ended it).
+The budget's trials count configurations (arms); its seconds bound the whole allocation, with a tenth kept
+for the final refit. Every arm becomes a :class:`~paqdb.search.base.Trial`: "finished", "failed", or
+"stopped" with ``error`` saying "stopped early at round r: ..." (or "cut short at round r" when the budget
+ended it); a batched one records its batch (``resources["batch"]``, ``resources["batch_size"]``).
 """
 
 from __future__ import annotations
 
 import math
 import time
-import warnings
-from collections.abc import Mapping
-from contextlib import nullcontext
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 
-from paqdb.ml.families import ModelFamily, TrainingShape
+from paqdb.ml.families import ModelFamily
+from paqdb.search.arms import (
+    BATCHED_FAMILIES,
+    MAX_BATCHED_EPOCHS,
+    BatchedArm,
+    BatchedLinearGroup,
+    ConfigurationArm,
+    batch_width,
+)
 from paqdb.search.bandit import (
     DEFAULT_EPSILON,
+    DEFAULT_ETA,
     DEFAULT_ROUND_RESOURCE,
     AllocationBudget,
     Arm,
     ArmRecord,
+    Hyperband,
+    SuccessiveHalving,
     TuPAQAllocator,
 )
 from paqdb.search.base import ProgressCallback, SearchProgress, SearchResult, Trial
 from paqdb.search.random_search import ConfigurationStream, TrialRunner, prepare_search, search_result
 from paqdb.search.spec import SearchPlan, SearchSpec
 
-WARM_START_FAMILIES: frozenset[str] = frozenset({"logistic", "random_forest", "gradient_boosting"})
-"""Families whose estimators continue training from where they stopped (``warm_start``)."""
-
-INCREMENTAL_FAMILIES: frozenset[str] = frozenset({"logistic"})
-"""Warm-start families whose resource counts the iterations of one ``fit`` call rather than the total."""
-
 MIN_WIDTH = 4
-"""Live arms at least; a search of more families keeps one live arm per family."""
+"""Live slots at least; a search of more families keeps one live slot per family."""
 
 REFIT_RESERVE = 0.1
 """Share of a time budget kept out of the allocation for the final refit."""
 
+ROUNDS_TO_MAX = 10
+"""A family whose maximum resource is more than ten rounds of ``round_resource`` trains a tenth of it per
+round (:class:`~paqdb.search.bandit.TuPAQAllocator`'s ``rounds_to_max``): HistGradientBoosting's 500
+iterations in rounds of 50, not 10. On Adult, reaching its early-stopping point (168 iterations) took 3.8 s
+in warm starts of 10 iterations, 1.7 s in warm starts of 50 and 1.2 s in one fit."""
 
-def _fit(estimator: BaseEstimator, matrix: np.ndarray, target: np.ndarray, shape: TrainingShape) -> None:
-    """``estimator.fit`` as :func:`~paqdb.ml.training.fit_estimator` runs it (threads, warnings)."""
-    with (
-        threadpool_limits(limits=1) if shape.single_threaded else nullcontext(),
-        warnings.catch_warnings(),
-    ):
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(matrix, target)
+HALVING_ARMS = 27
+"""Configurations successive halving starts when the trial budget does not say (three rungs of eta=3)."""
 
-
-def _iterations(estimator: BaseEstimator) -> int | None:
-    iterations = getattr(estimator, "n_iter_", None)
-    return None if iterations is None else int(np.max(iterations))
-
-
-class ConfigurationArm:
-    """One configuration of one family trained round by round on a :class:`TrialRunner`'s data; an
-    :class:`~paqdb.search.bandit.Arm`."""
-
-    def __init__(
-        self, arm_id: int, family: ModelFamily, configuration: Mapping[str, Any], runner: TrialRunner
-    ) -> None:
-        self._arm_id = arm_id
-        self.model_family = family
-        self.configuration = dict(configuration)
-        self.runner = runner
-        self.train, self.validation, self.shape = runner.training_matrices(family)
-        self.estimator: BaseEstimator | None = None
-        self._resource_used = 0
-        self._steps = 0
-        self._converged = False
-        plan = runner.plan
-        if family.resource is None:
-            self._max_resource = 1
-        else:
-            built = family.build(plan.task, self.configuration, plan.seed, self.shape)
-            self._max_resource = max(1, int(built.get_params()[family.resource]))
-
-    @property
-    def arm_id(self) -> int:
-        return self._arm_id
-
-    @property
-    def family(self) -> str:
-        return self.model_family.name
-
-    @property
-    def resource_used(self) -> int:
-        return self._resource_used
-
-    @property
-    def max_resource(self) -> int:
-        return self._max_resource
-
-    @property
-    def finished(self) -> bool:
-        # Convergence finishes an arm only once it has faced the stopping rule (see the module docstring).
-        return self._resource_used >= self._max_resource or (self._converged and self._steps >= 2)
-
-    def trained_configuration(self) -> dict[str, Any]:
-        """The configuration with its resource set to the units trained (what the final refit uses)."""
-        resource = self.model_family.resource
-        if resource is None or self._resource_used == 0:
-            return dict(self.configuration)
-        return {**self.configuration, resource: self._resource_used}
-
-    def advance(self, resource: int) -> float:
-        target = max(1, min(resource, self._max_resource))
-        before = self._resource_used
-        family, plan, y = self.model_family, self.runner.plan, self.runner.train_target
-        name = family.resource
-        if name is None:
-            estimator = family.build(plan.task, self.configuration, plan.seed, self.shape)
-            _fit(estimator, self.train, y, self.shape)
-            used, converged = 1, False
-        elif family.name in WARM_START_FAMILIES:
-            incremental = family.name in INCREMENTAL_FAMILIES
-            estimator = self.estimator
-            if estimator is None:
-                first = {**self.configuration, name: target}
-                estimator = family.build(plan.task, first, plan.seed, self.shape)
-            else:
-                estimator.set_params(warm_start=True, **{name: target - before if incremental else target})
-            _fit(estimator, self.train, y, self.shape)
-            if incremental:
-                ran = _iterations(estimator) or (target - before)
-                used, converged = before + ran, ran < target - before
-            elif name == "n_estimators":
-                used, converged = len(estimator.estimators_), False
-            else:
-                done = _iterations(estimator) or target
-                used, converged = done, done < target
-        else:
-            estimator = family.build(plan.task, {**self.configuration, name: target}, plan.seed, self.shape)
-            _fit(estimator, self.train, y, self.shape)
-            iterations = _iterations(estimator)
-            used, converged = target, iterations is not None and iterations < target
-        self.estimator = estimator
-        self._resource_used = max(used, before)
-        self._converged = converged
-        self._steps += 1
-        if "n_jobs" in estimator.get_params() and estimator.get_params()["n_jobs"] is not None:
-            # Scoring runs in small batches, where starting worker threads costs more than it saves.
-            n_jobs = estimator.get_params()["n_jobs"]
-            estimator.set_params(n_jobs=None)
-            score = self.runner.score(estimator, self.validation)
-            estimator.set_params(n_jobs=n_jobs)
-            return score
-        return self.runner.score(estimator, self.validation)
+SearchArm = ConfigurationArm | BatchedArm
 
 
 class TuPAQSearch:
     """TuPAQ's bandit search; implements :class:`~paqdb.search.base.ModelSearch`.
+
+    The spec's ``strategy`` picks the allocation rule (``tupaq``, ``successive_halving``, ``hyperband``) and
+    its ``batching``, ``epsilon``, ``round_resource`` and ``eta`` tune it; the constructor's arguments are
+    the defaults a spec that leaves them out gets.
 
     Parameters
     ----------
     epsilon : float, default=bandit.DEFAULT_EPSILON
         Stop an arm whose validation error exceeds ``(1 + epsilon)`` x the best error seen.
     round_resource : int, default=bandit.DEFAULT_ROUND_RESOURCE
-        Units (iterations, trees) each live arm trains per round.
+        Units (epochs, iterations, trees) each live arm trains per round; the first rung of successive
+        halving and Hyperband.
     width : int, optional
-        Live arms at once; by default the number of families, at least :data:`MIN_WIDTH`.
+        Live slots at once; by default the number of families, at least :data:`MIN_WIDTH`.
     """
 
     def __init__(
@@ -215,46 +124,46 @@ class TuPAQSearch:
         reserve = 0.0 if budget.seconds is None else REFIT_RESERVE * budget.seconds
         elapsed = clock() - started
         allocation_budget = AllocationBudget.from_search_budget(budget, reserve_seconds=reserve + elapsed)
+        epsilon = self.epsilon if spec.epsilon is None else spec.epsilon
+        round_resource = self.round_resource if spec.round_resource is None else spec.round_resource
+        rule = spec.strategy if spec.strategy in ("successive_halving", "hyperband") else "tupaq"
 
-        # Proposals are random draws (the family defaults first), whatever a grid would enumerate.
-        streams = [
-            ConfigurationStream(
-                family, plan.spaces[family.name], "random", plan.seed, plan.overridden[family.name]
-            )
-            for family in plan.families
-        ]
-        arms: list[ConfigurationArm] = []
-        turn = 0
-
-        def propose() -> Arm | None:
-            nonlocal turn
-            while streams:
-                stream = streams[turn % len(streams)]
-                configuration = stream.next()
-                if configuration is None:
-                    streams.remove(stream)
-                    continue
-                turn += 1
-                arm = ConfigurationArm(len(arms), stream.family, configuration, runner)
-                arms.append(arm)
-                return arm
-            return None
-
+        proposer = _Proposer(plan, runner, batching=spec.batching, batch_by_rung=rule != "tupaq")
         tracker = _ProgressTracker(plan, started, deadline, progress, clock)
-        allocator = TuPAQAllocator(
-            higher_is_better=plan.metric.greater_is_better,
-            epsilon=self.epsilon,
-            round_resource=self.round_resource,
-            width=self.width or max(MIN_WIDTH, len(plan.families)),
-            propose=propose,
-            budget=allocation_budget,
-            clock=clock,
-            on_advance=tracker.on_advance,
-        )
+        common: dict[str, Any] = {
+            "higher_is_better": plan.metric.greater_is_better,
+            "propose": proposer.propose,
+            "budget": allocation_budget,
+            "clock": clock,
+            "on_advance": tracker.on_advance,
+        }
+        allocator: TuPAQAllocator | SuccessiveHalving | Hyperband
+        max_resource = max(round_resource + 1, _largest_resource(plan, runner))
+        eta = spec.eta or DEFAULT_ETA
+        if rule == "tupaq":
+            allocator = TuPAQAllocator(
+                epsilon=epsilon,
+                round_resource=round_resource,
+                rounds_to_max=ROUNDS_TO_MAX,
+                width=self.width or max(MIN_WIDTH, len(plan.families)),
+                **common,
+            )
+        elif rule == "successive_halving":
+            allocator = SuccessiveHalving(
+                min_resource=round_resource,
+                max_resource=max_resource,
+                eta=eta,
+                n_arms=budget.trials or HALVING_ARMS,
+                **common,
+            )
+        else:
+            allocator = Hyperband(min_resource=round_resource, max_resource=max_resource, eta=eta, **common)
+        proposer.allocator = allocator
         allocation = allocator.run()
         tracker.finish(len(allocation.records))
         best_arm = allocation.require_best()
-        assert isinstance(best_arm, ConfigurationArm)
+        assert isinstance(best_arm, ConfigurationArm | BatchedArm)
+        arms = proposer.arms
         trials = [_trial(record, arms[int(record.arm_id)], plan) for record in allocation.records]
         best_record = allocation.record(best_arm.arm_id)
         best_trial = trials[int(best_arm.arm_id)]
@@ -273,12 +182,27 @@ class TuPAQSearch:
         refit = False
         if not interrupted and refit_fits:
             try:
-                estimator = runner.refit(best_arm.model_family, configuration)
+                estimator = best_arm.refit()
                 refit = True
             except KeyboardInterrupt:
                 interrupted = True
         seconds = clock() - started
         stopped = sum(1 for record in allocation.records if record.fate == "stopped")
+        details: dict[str, Any] = {
+            "allocation": rule,
+            "batching": spec.batching,
+            "batches": [group.size for group in proposer.groups],
+            "batch_passes": sum(group.passes for group in proposer.groups),
+            "rounds": allocation.rounds,
+            "stopped_early": stopped,
+            "stop_reason": allocation.stop_reason,
+            "resource_spent": allocation.resource_spent,
+            "resource_if_trained_to_max": allocation.resource_if_trained_to_max,
+        }
+        if rule == "tupaq":
+            details.update(epsilon=epsilon, round_resource=round_resource)
+        else:
+            details.update(eta=eta, min_resource=round_resource, max_resource=max_resource)
         return search_result(
             plan=plan,
             runner=runner,
@@ -293,24 +217,114 @@ class TuPAQSearch:
             refit=refit,
             interrupted=interrupted,
             seconds=seconds,
-            extra={
-                "epsilon": self.epsilon,
-                "round_resource": self.round_resource,
-                "rounds": allocation.rounds,
-                "stopped_early": stopped,
-                "stop_reason": allocation.stop_reason,
-                "resource_spent": allocation.resource_spent,
-                "resource_if_trained_to_max": allocation.resource_if_trained_to_max,
-            },
+            extra=details,
         )
 
 
-def _trial(record: ArmRecord, arm: ConfigurationArm, plan: SearchPlan) -> Trial:
-    trial = record.to_trial(
-        int(record.arm_id), arm.configuration, plan.metric.name, arm.model_family.resource or "resource"
-    )
+class _Proposer:
+    """Makes the search's arms: round-robin over the families' configuration streams, a whole batch at
+    once for a batchable linear family (the rest of the batch is admitted to the allocator's queue, so the
+    batch starts together)."""
+
+    def __init__(self, plan: SearchPlan, runner: TrialRunner, *, batching: bool, batch_by_rung: bool) -> None:
+        self.plan = plan
+        self.runner = runner
+        self.batching = batching
+        self.batch_by_rung = batch_by_rung
+        # Proposals are random draws (the family defaults first), whatever a grid would enumerate.
+        self.streams = [
+            ConfigurationStream(
+                family, plan.spaces[family.name], "random", plan.seed, plan.overridden[family.name]
+            )
+            for family in plan.families
+        ]
+        self.arms: list[SearchArm] = []
+        self.groups: list[BatchedLinearGroup] = []
+        self.allocator: TuPAQAllocator | SuccessiveHalving | Hyperband | None = None
+        self._turn = 0
+
+    def propose(self) -> Arm | None:
+        while self.streams:
+            stream = self.streams[self._turn % len(self.streams)]
+            family = stream.family
+            if family.name in BATCHED_FAMILIES:
+                arm = self._propose_batch(stream)
+            else:
+                configuration = stream.next()
+                arm = (
+                    None
+                    if configuration is None
+                    else ConfigurationArm(len(self.arms), family, configuration, self.runner)
+                )
+                if arm is not None:
+                    self.arms.append(arm)
+            if arm is None:
+                self.streams.remove(stream)
+                continue
+            self._turn += 1
+            return arm
+        return None
+
+    def _propose_batch(self, stream: ConfigurationStream) -> Arm | None:
+        width = batch_width(self.runner, stream.family, limit=self._room())
+        configurations: list[dict[str, Any]] = []
+        while len(configurations) < width:
+            configuration = stream.next()
+            if configuration is None:
+                break
+            configurations.append(configuration)
+        if not configurations:
+            return None
+        group = BatchedLinearGroup(
+            stream.family, configurations, self.runner, first_arm_id=len(self.arms), batched=self.batching
+        )
+        self.groups.append(group)
+        self.arms.extend(group.members)
+        assert self.allocator is not None
+        for member in group.members[1:]:
+            self.allocator.admit(member)
+        return group.members[0]
+
+    def _room(self) -> int | None:
+        """The most configurations one batch may hold: the trial budget's share per family, and for the
+        rung-based rules what the current rung still asks for."""
+        limits = []
+        trials = self.plan.budget.trials
+        if trials is not None:
+            left = trials - len(self.arms)
+            limits.append(max(1, min(left, math.ceil(trials / len(self.plan.families)))))
+        if self.batch_by_rung and self.allocator is not None and self.allocator.wanted is not None:
+            limits.append(self.allocator.wanted)
+        return min(limits) if limits else None
+
+
+def _largest_resource(plan: SearchPlan, runner: TrialRunner) -> int:
+    """The largest default resource among the plan's families (the last rung of halving and Hyperband)."""
+    largest = 1
+    for family in plan.families:
+        largest = max(largest, _default_resource(family, plan, runner))
+    return largest
+
+
+def _default_resource(family: ModelFamily, plan: SearchPlan, runner: TrialRunner) -> int:
+    if family.resource is None:
+        return 1
+    if family.name in BATCHED_FAMILIES:
+        return MAX_BATCHED_EPOCHS
+    _, _, shape = runner.training_matrices(family)
+    built = family.build(plan.task, None, plan.seed, shape)
+    return max(1, int(built.get_params()[family.resource]))
+
+
+def _trial(record: ArmRecord, arm: SearchArm, plan: SearchPlan) -> Trial:
+    unit = "epochs" if isinstance(arm, BatchedArm) else arm.model_family.resource or "resource"
+    trial = record.to_trial(int(record.arm_id), arm.configuration, plan.metric.name, unit)
     trial.resources["train_rows"] = len(arm.runner.train_target)
     trial.resources["validation_rows"] = len(arm.runner.validation_target)
+    if isinstance(arm, BatchedArm):
+        # The batch's epochs are timed on the member that trained it first (the others read scores).
+        trial.resources["batch"] = arm.group.members[0].arm_id
+        trial.resources["batch_size"] = arm.group.size
     if trial.status == "stopped":
         # "stopped early at round r: <rule>" or "cut short at round r (...): <why>" (DESCRIBE MODEL).
         trial.error = record.describe()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +13,7 @@ import paqdb
 from paqdb import datasets
 from paqdb.errors import InvalidParameterError
 from paqdb.search import RandomSearch, SearchProgress, SearchSpec, TuPAQSearch, search_for
-from paqdb.search.tupaq_search import ConfigurationArm
+from paqdb.search.arms import BatchedArm, ConfigurationArm
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +74,10 @@ def test_a_bad_configuration_is_stopped_early_and_recorded(cancer: pa.Table) -> 
     assert bad.validation_score is None
     assert bad.error is not None and bad.error.startswith("stopped early at round 1")
     assert bad.resources["ended_round"] == 1 and bad.resources["rounds"] == 1
-    assert bad.resources["last_score"] < 0.8
-    assert 0 < bad.resources["max_iter"] <= 10 < bad.resources["max_max_iter"]
+    assert bad.resources["last_score"] < good.resources["round_scores"][0] - 0.05
+    # Logistic configurations train batched, in epochs: one round of 10 of the 50 allowed.
+    assert bad.resources["epochs"] == 10 < bad.resources["max_epochs"]
+    assert bad.resources["batch"] == good.resources["batch"] and bad.resources["batch_size"] == 2
     assert good.status == "finished" and good.validation_score is not None
     assert result.best_trial is good
     assert result.model.hyperparameters["C"] == 1.0
@@ -88,7 +91,9 @@ def test_trial_statuses_and_resources_are_recorded(cancer: pa.Table) -> None:
         assert trial.resources["allocation"] == "tupaq"
         assert trial.resources["rounds"] >= 1
         assert trial.resources["train_rows"] > 0 and trial.resources["validation_rows"] > 0
-        resource = {"random_forest": "n_estimators"}.get(trial.family, "max_iter")
+        resource = {"random_forest": "n_estimators", "logistic": "epochs", "linear_svm": "epochs"}.get(
+            trial.family, "max_iter"
+        )
         assert trial.resources[resource] >= 1
         assert (trial.validation_score is not None) == (trial.status == "finished")
         if trial.status == "stopped":
@@ -153,17 +158,20 @@ def test_create_model_with_tupaq_end_to_end_and_describe() -> None:
 
 
 def test_interrupt_keeps_the_best_arm_found(cancer: pa.Table, monkeypatch: pytest.MonkeyPatch) -> None:
-    advance = ConfigurationArm.advance
     calls = 0
 
-    def interrupted_advance(self: ConfigurationArm, resource: int) -> float:
-        nonlocal calls
-        calls += 1
-        if calls == 4:
-            raise KeyboardInterrupt
-        return advance(self, resource)
+    def interrupting(advance: Any) -> Any:
+        def interrupted_advance(self: Any, resource: int) -> float:
+            nonlocal calls
+            calls += 1
+            if calls == 4:
+                raise KeyboardInterrupt
+            return float(advance(self, resource))
 
-    monkeypatch.setattr(ConfigurationArm, "advance", interrupted_advance)
+        return interrupted_advance
+
+    for arm_class in (ConfigurationArm, BatchedArm):
+        monkeypatch.setattr(arm_class, "advance", interrupting(arm_class.advance))
     result = TuPAQSearch().run(cancer, "diagnosis", _spec(budget="10 trials"))
     assert result.interrupted and not result.refit
     assert result.validation_score > 0.5

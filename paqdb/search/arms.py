@@ -1,0 +1,405 @@
+"""Arms: configurations as the bandit allocators of :mod:`paqdb.search.bandit` train them, round by round.
+
+:class:`ConfigurationArm`
+    One configuration of any family, on its own estimator. It trains in its family's natural unit
+    (:attr:`~paqdb.ml.families.ModelFamily.resource`), continuing from where it stopped where scikit-learn
+    allows it: ``LogisticRegression`` with ``warm_start`` and ``max_iter`` set to the round's iterations,
+    ``RandomForest`` with ``warm_start`` and ``n_estimators`` the total trees, ``HistGradientBoosting`` with
+    ``warm_start`` and ``max_iter`` the total iterations. The other iterative families (``LinearSVC``, whose
+    liblinear solver has no warm start, and the MLP) are refitted from scratch at the larger resource each
+    round; a family without a resource (ridge) is one step.
+
+:class:`BatchedLinearGroup` and its :class:`BatchedArm` members
+    Configurations of one linear family (logistic regression, linear SVM) that train together in one
+    :class:`~paqdb.ml.batched_linear.BatchedLinearTrainer`: every epoch is one pass over the data for all of
+    them, the gradient of k models one matrix-matrix product (TuPAQ's physical batching). Each member is
+    an arm of its own, judged and stopped on its own; the first member the allocator advances in a round
+    trains the whole group, the others read their scores, and a stopped member is dropped from the
+    group's matrices before the next epoch. Its unit is the epoch. A group of one runs the same code, so
+    batching changes how fast the models train, not which models come out (the trainer's tests check
+    the weights agree to rounding).
+
+An arm whose learner converges before its maximum (fewer iterations than allowed) counts as finished, but
+only from its second step on, so that every arm faces the stopping rule at least once: a configuration that
+converges at once to a poor model (a logistic regression with a tiny ``C``) is stopped, not finished.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
+
+from paqdb.ml.batched_linear import (
+    DEFAULT_BATCH_SIZE,
+    MAX_CONFIGURATIONS_PER_BATCH,
+    BatchedLinearTrainer,
+    batch_size_for,
+)
+from paqdb.ml.families import ModelFamily, TrainingShape
+from paqdb.search.random_search import TrialRunner
+
+BATCHED_FAMILIES: frozenset[str] = frozenset({"logistic", "linear_svm"})
+"""Families a bandit search trains with the batched trainer. Ridge is left to its exact solver: one
+step, cheaper than any number of epochs."""
+
+MAX_BATCHED_EPOCHS = 50
+"""Most epochs a batched configuration trains (its family's ``max_iter`` when that is lower). On Adult the
+best of 16 logistic configurations is within 0.1 point of scikit-learn's exact fit after 10 epochs (see
+BENCHMARKS.md, batched training); 50 leaves room for the slow ones without letting them run 500."""
+
+MAX_GROUP_SIZE = 16
+"""Most configurations in one batch group: on one core the gain from 16 to 32 is 6.6x to 8.7x on Adult
+(BENCHMARKS.md), while every member of a group has to be proposed before the first one trains."""
+
+WARM_START_FAMILIES: frozenset[str] = frozenset({"logistic", "random_forest", "gradient_boosting"})
+"""Families whose estimators continue training from where they stopped (``warm_start``)."""
+
+INCREMENTAL_FAMILIES: frozenset[str] = frozenset({"logistic"})
+"""Warm-start families whose resource counts the iterations of one ``fit`` call rather than the total."""
+
+
+def _fit(estimator: BaseEstimator, matrix: np.ndarray, target: np.ndarray, shape: TrainingShape) -> None:
+    """``estimator.fit`` as :func:`~paqdb.ml.training.fit_estimator` runs it (threads, warnings)."""
+    with (
+        threadpool_limits(limits=1) if shape.single_threaded else nullcontext(),
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator.fit(matrix, target)
+
+
+def _iterations(estimator: BaseEstimator) -> int | None:
+    iterations = getattr(estimator, "n_iter_", None)
+    return None if iterations is None else int(np.max(iterations))
+
+
+class ConfigurationArm:
+    """One configuration of one family trained round by round on a :class:`TrialRunner`'s data; an
+    :class:`~paqdb.search.bandit.Arm`."""
+
+    def __init__(
+        self, arm_id: int, family: ModelFamily, configuration: Mapping[str, Any], runner: TrialRunner
+    ) -> None:
+        self._arm_id = arm_id
+        self.model_family = family
+        self.configuration = dict(configuration)
+        self.runner = runner
+        self.train, self.validation, self.shape = runner.training_matrices(family)
+        self.estimator: BaseEstimator | None = None
+        self._resource_used = 0
+        self._steps = 0
+        self._converged = False
+        plan = runner.plan
+        if family.resource is None:
+            self._max_resource = 1
+        else:
+            built = family.build(plan.task, self.configuration, plan.seed, self.shape)
+            self._max_resource = max(1, int(built.get_params()[family.resource]))
+
+    @property
+    def arm_id(self) -> int:
+        return self._arm_id
+
+    @property
+    def family(self) -> str:
+        return self.model_family.name
+
+    @property
+    def resource_used(self) -> int:
+        return self._resource_used
+
+    @property
+    def max_resource(self) -> int:
+        return self._max_resource
+
+    @property
+    def finished(self) -> bool:
+        # Convergence finishes an arm only once it has faced the stopping rule (see the module docstring).
+        return self._resource_used >= self._max_resource or (self._converged and self._steps >= 2)
+
+    batch_key: Any = None
+    """Arms with the same key train together and take one live slot (None: a slot of its own)."""
+
+    def release(self) -> None:
+        """The allocator is done with this arm; nothing to free for an arm on its own estimator."""
+
+    def refit(self) -> BaseEstimator:
+        """The trained configuration fitted on every row (training and validation)."""
+        return self.runner.refit(self.model_family, self.trained_configuration())
+
+    def trained_configuration(self) -> dict[str, Any]:
+        """The configuration with its resource set to the units trained (what the final refit uses)."""
+        resource = self.model_family.resource
+        if resource is None or self._resource_used == 0:
+            return dict(self.configuration)
+        return {**self.configuration, resource: self._resource_used}
+
+    def advance(self, resource: int) -> float:
+        target = max(1, min(resource, self._max_resource))
+        before = self._resource_used
+        family, plan, y = self.model_family, self.runner.plan, self.runner.train_target
+        name = family.resource
+        if name is None:
+            estimator = family.build(plan.task, self.configuration, plan.seed, self.shape)
+            _fit(estimator, self.train, y, self.shape)
+            used, converged = 1, False
+        elif family.name in WARM_START_FAMILIES:
+            incremental = family.name in INCREMENTAL_FAMILIES
+            estimator = self.estimator
+            if estimator is None:
+                first = {**self.configuration, name: target}
+                estimator = family.build(plan.task, first, plan.seed, self.shape)
+            else:
+                estimator.set_params(warm_start=True, **{name: target - before if incremental else target})
+            _fit(estimator, self.train, y, self.shape)
+            if incremental:
+                ran = _iterations(estimator) or (target - before)
+                used, converged = before + ran, ran < target - before
+            elif name == "n_estimators":
+                used, converged = len(estimator.estimators_), False
+            else:
+                done = _iterations(estimator) or target
+                used, converged = done, done < target
+        else:
+            estimator = family.build(plan.task, {**self.configuration, name: target}, plan.seed, self.shape)
+            _fit(estimator, self.train, y, self.shape)
+            iterations = _iterations(estimator)
+            used, converged = target, iterations is not None and iterations < target
+        self.estimator = estimator
+        self._resource_used = max(used, before)
+        self._converged = converged
+        self._steps += 1
+        if "n_jobs" in estimator.get_params() and estimator.get_params()["n_jobs"] is not None:
+            # Scoring runs in small batches, where starting worker threads costs more than it saves.
+            n_jobs = estimator.get_params()["n_jobs"]
+            estimator.set_params(n_jobs=None)
+            score = self.runner.score(estimator, self.validation)
+            estimator.set_params(n_jobs=n_jobs)
+            return score
+        return self.runner.score(estimator, self.validation)
+
+
+class BatchedLinearGroup:
+    """Configurations of one linear family that the allocator runs as one batch; see the module
+    documentation.
+
+    The batch is the *logical* unit (its members start together and share one live slot); ``batched``
+    picks the *physical* plan: one :class:`~paqdb.ml.batched_linear.BatchedLinearTrainer` for all members
+    (one pass over the data per epoch) or one trainer per member (a pass each). The allocator's schedule,
+    and so every member's trajectory and fate, is the same either way; only the passes differ.
+
+    Parameters
+    ----------
+    family : ModelFamily
+        A family in :data:`BATCHED_FAMILIES`.
+    configurations : sequence of dict
+        Full configurations of ``family``; ``max_iter`` caps each member's epochs (with
+        :data:`MAX_BATCHED_EPOCHS`).
+    runner : TrialRunner
+        The search's data.
+    first_arm_id : int
+        Members get the ids ``first_arm_id``, ``first_arm_id + 1``, ...
+    batched : bool, default=True
+        Train the members in one trainer (True) or each in its own (False).
+    """
+
+    def __init__(
+        self,
+        family: ModelFamily,
+        configurations: Sequence[Mapping[str, Any]],
+        runner: TrialRunner,
+        first_arm_id: int,
+        *,
+        batched: bool = True,
+    ) -> None:
+        self.family = family
+        self.runner = runner
+        self.batched = batched
+        self.train, self.validation, self.shape = runner.training_matrices(family)
+        parts = [list(configurations)] if batched else [[c] for c in configurations]
+        self._trainers = [
+            BatchedLinearTrainer(
+                family.name, [dict(c) for c in part], batch_size=DEFAULT_BATCH_SIZE, seed=runner.plan.seed
+            )
+            for part in parts
+        ]
+        # Member index -> (trainer, position in that trainer).
+        self._places = (
+            [(0, i) for i in range(len(configurations))]
+            if batched
+            else [(i, 0) for i in range(len(configurations))]
+        )
+        self.members = [
+            BatchedArm(self, index, first_arm_id + index, configuration)
+            for index, configuration in enumerate(configurations)
+        ]
+        self._started: set[int] = set()
+        self._scores: dict[int, float] = {}
+        self._released: set[int] = set()
+        self.passes = 0
+        """Passes over the training data (epochs) the group's trainers have made."""
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    def epochs(self, index: int) -> int:
+        trainer, position = self._places[index]
+        return int(self._trainers[trainer].epochs_[position]) if trainer in self._started else 0
+
+    def advance(self, index: int, target: int) -> float:
+        """Train member ``index``'s trainer until it has ``target`` epochs (with a shared trainer, every
+        live member trains along); its validation score."""
+        number = self._places[index][0]
+        trainer = self._trainers[number]
+        single_thread = threadpool_limits(limits=1) if self.shape.single_threaded else nullcontext()
+        with single_thread:
+            if number not in self._started:
+                trainer.start(self.train, self.runner.train_target)
+                self._started.add(number)
+            epochs = self.epochs(index)
+            if epochs < target:
+                # Released members leave the matrices first, so the epoch costs only what is still live.
+                leaving = [
+                    place
+                    for member, (owner, place) in enumerate(self._places)
+                    if owner == number and member in self._released and place in trainer.active
+                ]
+                if leaving:
+                    trainer.drop(leaving)
+                trainer.advance(target - epochs)
+                scores = trainer.scores(
+                    self.validation,
+                    self.runner.validation_target,
+                    self.runner.plan.metric,
+                    positive_class=self.runner.data.positive_class,
+                )
+                for member, (owner, place) in enumerate(self._places):
+                    if owner == number and place in scores:
+                        self._scores[member] = scores[place]
+                self.passes += target - epochs
+        return self._scores[index]
+
+    def release(self, index: int) -> None:
+        self._released.add(index)
+
+    def active(self, index: int) -> bool:
+        """Whether member ``index`` still trains (it was not released and dropped)."""
+        number, position = self._places[index]
+        return number not in self._started or position in self._trainers[number].active
+
+    def estimator(self, index: int) -> BaseEstimator | None:
+        number, position = self._places[index]
+        return self._trainers[number].estimator(position) if number in self._started else None
+
+    def refit(self, configuration: Mapping[str, Any], epochs: int) -> BaseEstimator:
+        """``configuration`` trained alone for ``epochs`` epochs on every row, by the same trainer."""
+        matrix, target, shape = self.runner.all_rows(self.family)
+        trainer = BatchedLinearTrainer(
+            self.family.name, [dict(configuration)], batch_size=DEFAULT_BATCH_SIZE, seed=self.runner.plan.seed
+        )
+        with threadpool_limits(limits=1) if shape.single_threaded else nullcontext():
+            trainer.start(matrix, target)
+            trainer.advance(max(1, epochs))
+        return trainer.estimator(0)
+
+
+class BatchedArm:
+    """One member of a :class:`BatchedLinearGroup`; an :class:`~paqdb.search.bandit.Arm`."""
+
+    def __init__(
+        self, group: BatchedLinearGroup, index: int, arm_id: int, configuration: Mapping[str, Any]
+    ) -> None:
+        self.group = group
+        self.index = index
+        self._arm_id = arm_id
+        self.configuration = dict(configuration)
+        self.model_family = group.family
+        self.runner = group.runner
+        self._max_resource = max(
+            1, min(int(configuration.get("max_iter") or MAX_BATCHED_EPOCHS), MAX_BATCHED_EPOCHS)
+        )
+
+    @property
+    def arm_id(self) -> int:
+        return self._arm_id
+
+    @property
+    def family(self) -> str:
+        return self.model_family.name
+
+    @property
+    def batch_key(self) -> int:
+        return id(self.group)
+
+    @property
+    def resource_used(self) -> int:
+        return self.group.epochs(self.index)
+
+    @property
+    def max_resource(self) -> int:
+        return self._max_resource
+
+    @property
+    def finished(self) -> bool:
+        return self.resource_used >= self._max_resource
+
+    @property
+    def estimator(self) -> BaseEstimator | None:
+        return self.group.estimator(self.index)
+
+    def advance(self, resource: int) -> float:
+        return self.group.advance(self.index, max(1, min(resource, self._max_resource)))
+
+    def release(self) -> None:
+        self.group.release(self.index)
+
+    def trained_configuration(self) -> dict[str, Any]:
+        """The configuration with ``max_iter`` set to the epochs trained (what the final refit uses)."""
+        epochs = self.resource_used
+        return {**self.configuration, "max_iter": epochs} if epochs else dict(self.configuration)
+
+    def refit(self) -> BaseEstimator:
+        """The configuration trained alone on every row for the epochs it trained in the search."""
+        return self.group.refit(self.configuration, self.resource_used)
+
+
+def batch_width(runner: TrialRunner, family: ModelFamily, *, limit: int | None = None) -> int:
+    """How many configurations of ``family`` to batch: as many as fit in a quarter of the free memory
+    (:func:`~paqdb.ml.batched_linear.batch_size_for`), at most :data:`MAX_GROUP_SIZE` and ``limit``."""
+    train, validation, _ = runner.training_matrices(family)
+    classes = runner.data.classes
+    n_classes = 0 if classes is None else len(classes)
+    width = batch_size_for(
+        train.shape[1],
+        n_classes,
+        max(DEFAULT_BATCH_SIZE, validation.shape[0]),
+        available_memory() // 4,
+        maximum=min(MAX_CONFIGURATIONS_PER_BATCH, MAX_GROUP_SIZE),
+    )
+    return max(1, width if limit is None else min(width, limit))
+
+
+def available_memory() -> int:
+    """Bytes of memory free now (Linux ``sysconf``), or 1 GiB where the system does not say."""
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 1 << 30
+
+
+__all__ = [
+    "BATCHED_FAMILIES",
+    "BatchedArm",
+    "BatchedLinearGroup",
+    "ConfigurationArm",
+    "batch_width",
+]
