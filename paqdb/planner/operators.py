@@ -53,7 +53,16 @@ class ModelSearchOp(PhysicalOperator):
 
     label: str
     spec: Any  # paqdb.search.SearchSpec
+    shape: Any = None  # paqdb.search.cost.DataShape, for the cost model
     name = "ModelSearch"
+
+    def _estimate(self) -> Any:
+        from paqdb.search.arms import available_memory
+        from paqdb.search.cost import plan_search
+
+        if self.shape is None:
+            return None
+        return plan_search(self.spec, self.shape, memory_bytes=available_memory() // 4)
 
     def describe(self) -> dict[str, Any]:
         budget = self.spec.budget
@@ -62,23 +71,27 @@ class ModelSearchOp(PhysicalOperator):
             parts.append(f"{budget.seconds:g} s")
         if budget.trials is not None:
             parts.append(f"{budget.trials} trials")
-        allocation = "every configuration trains to completion"
-        if self.spec.strategy == "tupaq":
-            from paqdb.search import bandit
+        properties: dict[str, Any] = {"strategy": self.spec.strategy}
+        estimate = self._estimate()
+        if estimate is not None:
+            properties.update(estimate.describe())
+        properties.update(
+            {
+                "budget": " or ".join(parts),
+                "metric": self.spec.metric or "task default",
+                "seed": self.spec.seed,
+                "validation": self.spec.validation_fraction,
+            }
+        )
+        if self.spec.strategy in ("tupaq", "successive_halving", "hyperband"):
+            properties["batching"] = "on" if self.spec.batching else "off"
+        return properties
 
-            allocation = (
-                f"TuPAQ rounds of {bandit.DEFAULT_ROUND_RESOURCE} units; stop when validation error > "
-                f"(1 + {bandit.DEFAULT_EPSILON}) x best"
-            )
-        return {
-            "strategy": self.spec.strategy,
-            "allocation": allocation,
-            "families": self.spec.families or "all for the task",
-            "budget": " or ".join(parts),
-            "metric": self.spec.metric or "task default",
-            "seed": self.spec.seed,
-            "validation": self.spec.validation_fraction,
-        }
+    def detail_lines(self) -> list[str]:
+        estimate = self._estimate()
+        if estimate is None:
+            return []
+        return [f"- {family.describe()}" for family in estimate.families]
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         from paqdb.search import search_for

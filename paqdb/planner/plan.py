@@ -57,6 +57,10 @@ class PhysicalOperator(ABC):
     def describe(self) -> dict[str, Any]:
         """Properties shown by EXPLAIN (strategy, batch sizes, estimated cost...)."""
 
+    def detail_lines(self) -> list[str]:
+        """Further lines EXPLAIN prints under the step (a search's plan per model family)."""
+        return []
+
     @abstractmethod
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         """Execute the step, reading and writing ``state``."""
@@ -86,4 +90,5 @@ class Plan:
                 f"{k}={_short(v)}" for k, v in operator.describe().items() if v not in (None, "", [], {})
             )
             lines.append(f"  {step}. {operator.name}" + (f" [{props}]" if props else ""))
+            lines.extend(f"       {line}" for line in operator.detail_lines())
         return lines

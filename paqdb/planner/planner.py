@@ -32,11 +32,13 @@ from paqdb.errors import (
     UndefinedModelError,
     UndefinedTableError,
 )
+from paqdb.ml.training import MAX_CLASSIFICATION_INTEGERS
 from paqdb.planner import capabilities
 from paqdb.planner import operators as ops
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, LogicalNode, Plan
 from paqdb.planner.typing import FeatureColumn, feature_column, label_model_type, quote
+from paqdb.search.cost import DataShape
 from paqdb.sql import Statement, ast
 from paqdb.udfs.scoring import function_name
 
@@ -229,12 +231,24 @@ class Planner:
         return features, dropped
 
     def _nonempty_training(
-        self, statement: Statement, relation_sql: str, label: Column, where: exp.Expression
-    ) -> int:
+        self,
+        statement: Statement,
+        relation_sql: str,
+        label: Column,
+        label_type: str,
+        features: list[FeatureColumn],
+        where: exp.Expression,
+    ) -> DataShape:
+        """Check the training relation has labeled rows; its shape for the cost model, in one scan (row
+        and label counts, distinct labels, approximate distinct values of each categorical feature)."""
+        categorical = [f for f in features if f.model_type == "VARCHAR"]
+        distinct = "".join(f", approx_count_distinct({quote(f.name)})" for f in categorical)
         table = self.engine.query_arrow(
-            f"SELECT count(*) AS n, count({quote(label.name)}) AS labeled FROM {relation_sql}"
+            f"SELECT count(*) AS n, count({quote(label.name)}) AS labeled, "
+            f"count(DISTINCT {quote(label.name)}) AS classes{distinct} FROM {relation_sql}"
         )
-        rows, labeled = table.column(0)[0].as_py(), table.column(1)[0].as_py()
+        values = [column[0].as_py() for column in table.columns]
+        rows, labeled, classes = values[0], values[1], values[2]
         if rows == 0:
             raise statement.locate(
                 TrainingError(
@@ -251,7 +265,19 @@ class Planner:
                 ),
                 where,
             )
-        return int(rows)
+        # One-hot: a column per numeric feature, a slot per category (up to the featurizer's 100) plus
+        # one for NULL and unseen values.
+        slots = sum(min(int(n or 0), 100) + 1 for n in values[3:])
+        numeric = len(features) - len(categorical)
+        discrete = label_type in ("VARCHAR", "BOOLEAN") or (
+            label_type == "BIGINT" and int(classes or 0) <= MAX_CLASSIFICATION_INTEGERS
+        )
+        return DataShape(
+            rows=int(rows),
+            onehot_columns=numeric + slots,
+            ordinal_columns=len(features),
+            classes=int(classes or 0) if discrete else 0,
+        )
 
     def _search_spec(
         self, statement: Statement, search: ast.SearchClause | None
@@ -293,7 +319,8 @@ class Planner:
             )
         features, dropped = self._features(statement, label, given_columns, scoring_columns, given_node)
         spec, options = self._search_spec(statement, search)
-        rows = self._nonempty_training(statement, given_sql, label, given_node)
+        shape = self._nonempty_training(statement, given_sql, label, label_type, features, given_node)
+        rows = shape.rows
         rewrites = [
             f"column pruning: read {len(features)} feature columns and the label '{label.name}' "
             f"of {len(given_columns)} columns",
@@ -317,7 +344,7 @@ class Planner:
         )
         physical: list[ops.PhysicalOperator] = [
             ops.TrainingScan(given_sql, features, label.name, label_type),
-            ops.ModelSearchOp(label.name, spec),
+            ops.ModelSearchOp(label.name, spec, shape),
         ]
         return _TrainingPlan(train, physical, features, label, label_type, spec, options, rewrites)
 

@@ -266,7 +266,7 @@ class _Proposer:
         return None
 
     def _propose_batch(self, stream: ConfigurationStream) -> Arm | None:
-        width = batch_width(self.runner, stream.family, limit=self._room())
+        width = batch_width(self.runner, stream.family, limit=self._room(stream.family))
         configurations: list[dict[str, Any]] = []
         while len(configurations) < width:
             configuration = stream.next()
@@ -285,14 +285,17 @@ class _Proposer:
             self.allocator.admit(member)
         return group.members[0]
 
-    def _room(self) -> int | None:
-        """The most configurations one batch may hold: the trial budget's share per family, and for the
-        rung-based rules what the current rung still asks for."""
+    def _room(self, family: ModelFamily) -> int | None:
+        """The most configurations one batch may hold: what is left of the family's share of the trial
+        budget (at least one, so the family keeps its turn like any other), and for the rung-based rules
+        what the current rung still asks for."""
         limits = []
         trials = self.plan.budget.trials
         if trials is not None:
             left = trials - len(self.arms)
-            limits.append(max(1, min(left, math.ceil(trials / len(self.plan.families)))))
+            share = math.ceil(trials / len(self.plan.families))
+            proposed = sum(1 for arm in self.arms if arm.model_family is family)
+            limits.append(max(1, min(left, share - proposed)))
         if self.batch_by_rung and self.allocator is not None and self.allocator.wanted is not None:
             limits.append(self.allocator.wanted)
         return min(limits) if limits else None

@@ -181,3 +181,36 @@ def test_explain_shows_the_tupaq_allocation(con: paqdb.Connection) -> None:
     ]
     search = next(line for line in lines if "ModelSearch" in line)
     assert "strategy=tupaq" in search and "TuPAQ rounds of" in search and "(1 + 0.5) x best" in search
+
+
+def test_explain_shows_batches_rounds_and_the_estimated_cost(con: paqdb.Connection) -> None:
+    def plan(search: str) -> tuple[str, list[str]]:
+        lines = [
+            r[0]
+            for r in con.execute(
+                f"EXPLAIN CREATE MODEL m PREDICT species FROM iris_train {search}"
+            ).fetchall()
+        ]
+        at = next(i for i, line in enumerate(lines) if "ModelSearch" in line)
+        details = [line.strip() for line in lines[at + 1 :] if line.strip().startswith("- ")]
+        return lines[at], details
+
+    search, families = plan(
+        "USING SEARCH (strategy => 'tupaq', families => ['logistic', 'gradient_boosting'], "
+        "budget => '12 trials', epsilon => 0.25)"
+    )
+    assert "(1 + 0.25) x best" in search and "configurations=12" in search and "batching=on" in search
+    assert "estimated cost=~" in search and "to completion" in search
+    # Iris is three classes of 150 rows: a batch holds the family's share of the 12 trials.
+    assert families[0].startswith("- logistic (50 epochs, 10/round, batches of 6, ~")
+    assert families[1].startswith("- gradient_boosting (500 iterations, 50/round, ~")
+
+    search, families = plan(
+        "USING SEARCH (strategy => 'hyperband', families => ['logistic'], batching => false)"
+    )
+    assert "Hyperband brackets, eta=3, rungs of" in search and "batching=off" in search
+    assert "/round" not in families[0]
+
+    search, families = plan("USING SEARCH (strategy => 'random', families => ['logistic'])")
+    assert "every configuration trains to completion" in search and "batching" not in search
+    assert families == [families[0]] and "500 iterations" in families[0] and "batches" not in families[0]
