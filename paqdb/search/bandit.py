@@ -501,7 +501,9 @@ class _Allocator(ABC):
         self._done: set[ArmId] = set()
         self._round = 0
         self._best_error_seen: float | None = None
-        self._seconds_per_unit: dict[str, float] = {}
+        # Per family: seconds and units trained so far, whose ratio predicts the next step's time.
+        self._family_seconds: dict[str, float] = {}
+        self._family_units: dict[str, int] = {}
         self._deadline: float | None = None
         self._arm_budget_hit = False
         self._ran = False
@@ -626,7 +628,11 @@ class _Allocator(ABC):
         seconds = self.clock() - step_started
         used = arm.resource_used
         if used > before:
-            self._seconds_per_unit[arm.family] = seconds / (used - before)
+            # Totals rather than the last step: a step cut short by the learner's own early stopping (two
+            # iterations in a warm start that re-reads all the earlier trees) would predict the next
+            # one many times too slow.
+            self._family_seconds[arm.family] = self._family_seconds.get(arm.family, 0.0) + seconds
+            self._family_units[arm.family] = self._family_units.get(arm.family, 0) + (used - before)
         if not math.isfinite(score):
             record.resource_used = used
             self._fail(arm, f"the validation score is {score}, not a finite number")
@@ -650,7 +656,9 @@ class _Allocator(ABC):
         remaining = self._deadline - self.clock()
         # A step that would not finish in time is not begun (fits cannot be cut short); a family not
         # timed yet is assumed to fit, so every family gets at least one measurement.
-        expected = self._seconds_per_unit.get(arm.family, 0.0) * max(units, 0)
+        trained = self._family_units.get(arm.family, 0)
+        rate = self._family_seconds.get(arm.family, 0.0) / trained if trained else 0.0
+        expected = rate * max(units, 0)
         if remaining <= 0 or expected > remaining:
             raise _OutOfTime
 
