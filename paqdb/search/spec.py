@@ -188,7 +188,7 @@ class SearchSpec:
         comes first.
     metric : str, optional
         Validation metric; None means accuracy (classification) or rmse (regression).
-    strategy : {"random", "grid", "tupaq", "tpe", "successive_halving", "hyperband"}, default="random"
+    strategy : {"random", "grid", "tupaq", "tpe", "successive_halving", "hyperband"}, default="tupaq"
         How configurations are proposed and trained: random draws, the grid, or optuna's TPE sampler (each
         family's next configuration modelled on the scores seen so far), each trained to completion; or
         random draws trained in rounds under a bandit rule that stops the unpromising ones early: TuPAQ's,
@@ -224,7 +224,7 @@ class SearchSpec:
     families: tuple[str, ...] | None = None
     budget: Budget = field(default_factory=lambda: DEFAULT_BUDGET)
     metric: str | None = None
-    strategy: Strategy = "random"
+    strategy: Strategy = "tupaq"
     seed: int = 0
     validation_fraction: float = 0.2
     task: Task | None = None

@@ -134,7 +134,7 @@ def test_explain_shows_logical_and_physical_plans_without_running(con: paqdb.Con
     ]
     text = "\n".join(lines)
     assert "Logical plan:" in text and "Physical plan:" in text
-    assert "ModelSearch" in text and "strategy=random" in text and "3 trials" in text
+    assert "ModelSearch" in text and "strategy=tupaq" in text and "3 trials" in text
     assert "ScoreInEngine" in text
     assert con.execute("SHOW MODELS").fetchall() == []
 

@@ -134,7 +134,7 @@ def test_sql_takes_the_bandit_options() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        ({"epsilon": 0.3}, "epsilon applies to strategy 'tupaq', not 'random'"),
+        ({"strategy": "random", "epsilon": 0.3}, "epsilon applies to strategy 'tupaq', not 'random'"),
         ({"strategy": "tupaq", "epsilon": -1}, "epsilon -1 is not a non-negative number"),
         ({"strategy": "tupaq", "round_resource": 0}, "round_resource 0 is not a whole number"),
         ({"strategy": "hyperband", "eta": 1}, "eta 1 is not a whole number of at least 2"),

@@ -124,7 +124,7 @@ def test_from_options_reads_every_option() -> None:
 
 def test_defaults() -> None:
     spec = SearchSpec.from_options({})
-    assert spec.families is None and spec.budget == DEFAULT_BUDGET and spec.strategy == "random"
+    assert spec.families is None and spec.budget == DEFAULT_BUDGET and spec.strategy == "tupaq"
     assert spec.seed == 0 and spec.validation_fraction == 0.2 and spec.metric is None
     assert DEFAULT_BUDGET.seconds == 60.0
 

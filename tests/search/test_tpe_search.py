@@ -38,11 +38,11 @@ def _drive(stream: TPEStream | ConfigurationStream, count: int, objective: Any) 
     return proposals
 
 
-def test_tpe_is_a_strategy_served_by_random_search_and_random_stays_the_default() -> None:
+def test_tpe_is_a_strategy_served_by_random_search() -> None:
     assert "tpe" in STRATEGIES
     assert _spec().strategy == "tpe"
     assert isinstance(search_for(_spec()), RandomSearch)
-    assert SearchSpec().strategy == "random"
+    assert SearchSpec().strategy == "tupaq"
 
 
 def test_proposals_respect_the_space_and_fixed_hyperparameters() -> None:

@@ -25,10 +25,11 @@ def _spec(**options: object) -> SearchSpec:
     return SearchSpec.from_options({"strategy": "tupaq", **options})
 
 
-def test_search_for_dispatches_tupaq_and_keeps_random_the_default() -> None:
+def test_search_for_dispatches_tupaq_and_tupaq_is_the_default() -> None:
     assert isinstance(search_for(_spec()), TuPAQSearch)
-    assert isinstance(search_for(SearchSpec()), RandomSearch)
-    assert SearchSpec().strategy == "random"
+    assert isinstance(search_for(SearchSpec()), TuPAQSearch)
+    assert isinstance(search_for(SearchSpec(strategy="random")), RandomSearch)
+    assert SearchSpec().strategy == "tupaq"
 
 
 def test_unknown_strategy_still_errors() -> None:
