@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
 import numpy as np
@@ -25,8 +25,10 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.kernel_approximation import RBFSampler
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from paqdb.errors import InvalidParameterError
@@ -62,11 +64,17 @@ class TrainingShape:
         Rows of the rarest class (classification), None for regression.
     categorical_features : numpy.ndarray of bool or None
         Which matrix columns hold ordinal category codes (see ``Featurizer.categorical_mask``).
+    n_features : int
+        Columns of the training matrix; 0 when unknown (builders then keep scikit-learn's defaults).
+    n_classes : int
+        Classes of the label (classification); 0 when unknown or for regression.
     """
 
     n_samples: int
     min_class_count: int | None = None
     categorical_features: np.ndarray | None = None
+    n_features: int = 0
+    n_classes: int = 0
 
     @property
     def single_threaded(self) -> bool:
@@ -103,6 +111,9 @@ class ModelFamily:
         The hyperparameter that sets training effort (trees, iterations), for budgeted allocation.
     integer_hyperparameters : frozenset of str
         Hyperparameters whose values must be whole numbers (a sampled 7.6 becomes 8).
+    task_only : mapping of str to Task
+        Hyperparameters that apply to one task only (``kernel_approximation``'s ``C`` for classification,
+        ``alpha`` for regression); the others apply to every task. See :meth:`space_for`.
     """
 
     name: str
@@ -114,6 +125,7 @@ class ModelFamily:
     resource: str | None = None
     integer_hyperparameters: frozenset[str] = frozenset()
     description: str = ""
+    task_only: Mapping[str, Task] = field(default_factory=dict)
 
     def supports(self, task: Task) -> bool:
         """Whether the family can learn ``task``."""
@@ -129,12 +141,30 @@ class ModelFamily:
 
     @property
     def hyperparameter_names(self) -> frozenset[str]:
-        """Every hyperparameter a configuration of this family may set."""
+        """Every hyperparameter a configuration of this family may set, for any task."""
         return frozenset(self.space) | frozenset(self.defaults)
 
-    def configuration(self, hyperparameters: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def applies_to(self, name: str, task: Task) -> bool:
+        """Whether hyperparameter ``name`` means something when the family learns ``task``."""
+        return self.task_only.get(name, task) == task
+
+    def hyperparameter_names_for(self, task: Task) -> frozenset[str]:
+        """The hyperparameters a configuration for ``task`` may set (:attr:`hyperparameter_names` less
+        those of another task)."""
+        return frozenset(n for n in self.hyperparameter_names if self.applies_to(n, task))
+
+    def space_for(self, task: Task) -> dict[str, SpaceValue]:
+        """The default search space for ``task``: :attr:`space` less the hyperparameters of another task
+        (a search sampling them would try configurations that differ in nothing the estimator reads)."""
+        return {name: values for name, values in self.space.items() if self.applies_to(name, task)}
+
+    def configuration(
+        self, hyperparameters: Mapping[str, Any] | None = None, task: Task | None = None
+    ) -> dict[str, Any]:
         """The full configuration: ``defaults`` updated with ``hyperparameters``, values coerced.
 
+        With ``task``, hyperparameters of another task (see :attr:`task_only`) are left out, whether
+        defaults or given: a search applies an override such as ``C`` to every family that has it.
         Raises :class:`~paqdb.errors.InvalidParameterError` for a hyperparameter the family does not have.
         """
         unknown = sorted(set(hyperparameters or {}) - self.hyperparameter_names)
@@ -144,7 +174,11 @@ class ModelFamily:
                 hint=f"'{self.name}' takes: {', '.join(sorted(self.hyperparameter_names))}",
             )
         merged = {**self.defaults, **(hyperparameters or {})}
-        return {name: self._coerce(name, value) for name, value in merged.items()}
+        return {
+            name: self._coerce(name, value)
+            for name, value in merged.items()
+            if task is None or self.applies_to(name, task)
+        }
 
     def _coerce(self, name: str, value: Any) -> Any:
         if name in self.integer_hyperparameters and isinstance(value, float) and math.isfinite(value):
@@ -174,11 +208,63 @@ class ModelFamily:
             stopping only where it is safe and to mark native categorical columns.
         """
         self.require(task)
-        return self.builder(task, self.configuration(hyperparameters), seed, shape or TrainingShape(0))
+        return self.builder(task, self.configuration(hyperparameters, task), seed, shape or TrainingShape(0))
+
+
+NEWTON_CHOLESKY_MAX_FEATURES = 128
+"""Most matrix columns for which binary logistic regression uses the ``newton-cholesky`` solver."""
+
+RIDGE_CHOLESKY_MAX_SIZE = 1024
+"""Largest linear system (the smaller of rows and columns) Ridge solves exactly with ``cholesky``."""
+
+
+def choose_solver(linear_model: Literal["logistic", "ridge"], shape: TrainingShape) -> str:
+    """The scikit-learn ``solver`` a linear model uses for a training matrix of ``shape``.
+
+    KeystoneML's optimiser picks each learner's solver from the data's shape; this is that rule for the
+    two linear models the families build with scikit-learn solvers (the ``logistic`` and ``ridge``
+    families and the linear model of ``kernel_approximation``; LinearSVC keeps its dual solver). A shape
+    with ``n_features`` 0 (unknown) keeps scikit-learn's own defaults, ``lbfgs`` and ``auto``.
+
+    ``logistic`` (LogisticRegression): ``newton-cholesky`` for a binary label (``n_classes == 2``) and at
+    most :data:`NEWTON_CHOLESKY_MAX_FEATURES` columns, ``lbfgs`` otherwise. A Newton step costs
+    ``rows x columns**2`` but 5 to 7 of them converge, against 25 to 160 cheaper ``lbfgs`` steps; both
+    reach the same optimum and support ``warm_start`` and ``max_iter``. Measured on one core of a busy
+    2-core machine (Adult, 26,049 rows, C in {0.01, 1, 100}, best of 3): at 113 columns 0.39 to 0.57 s
+    against 0.26 to 0.82 s (1.1 to 2.1x faster for C >= 1, 1.6x slower at C = 0.01); on the 20 to 90
+    busiest columns 1.0 to 2.5x faster; at 200 columns 0.86 to 1.5 s against 0.28 to 1.4 s and at 300
+    columns 2.6 to 3.0 s against 0.49 to 1.9 s (slower); on 512 random features 7.2 to 7.8 s against 0.7
+    to 0.9 s. The same pattern at 104,196 rows. ``saga`` was 20 s (500 iterations, not converged) where
+    ``lbfgs`` took 0.5 s, so it is never chosen. Multiclass stays on ``lbfgs``: its Newton system grows
+    with columns x classes.
+
+    ``ridge`` (Ridge): ``cholesky`` (exact normal equations, or the kernel system when rows are fewer than
+    columns) when the smaller of rows and columns is at most :data:`RIDGE_CHOLESKY_MAX_SIZE`, ``lsqr``
+    (iterative) above. Measured on one core: Adult one-hot (112 columns) 0.05 s against lsqr 0.29 s and sag
+    8.4 s; 1,024 random features of Adult, cholesky 2.6 to 3.2 s against lsqr 0.6 to 5.9 s (faster for
+    alpha >= 1, slower and slightly less exact at alpha = 0.001); 3,000 random features, cholesky 20 to
+    23 s against lsqr 1.5 to 26 s; Gaussian 10,000 x 4,000, cholesky 17 s against lsqr 1.4 s.
+    """
+    if linear_model == "logistic":
+        if shape.n_classes == 2 and 0 < shape.n_features <= NEWTON_CHOLESKY_MAX_FEATURES:
+            return "newton-cholesky"
+        return "lbfgs"
+    if linear_model == "ridge":
+        if shape.n_features == 0:
+            return "auto"
+        system = min(shape.n_features, shape.n_samples) if shape.n_samples else shape.n_features
+        return "cholesky" if system <= RIDGE_CHOLESKY_MAX_SIZE else "lsqr"
+    raise ValueError(f"no solver rule for {linear_model!r}")
 
 
 def _build_logistic(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
-    return LogisticRegression(C=hp["C"], max_iter=hp["max_iter"], tol=hp["tol"], random_state=seed)
+    return LogisticRegression(
+        C=hp["C"],
+        max_iter=hp["max_iter"],
+        tol=hp["tol"],
+        solver=choose_solver("logistic", shape),
+        random_state=seed,
+    )
 
 
 def _build_linear_svm(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
@@ -189,7 +275,33 @@ def _build_linear_svm(task: Task, hp: dict[str, Any], seed: int, shape: Training
 
 
 def _build_ridge(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
-    return Ridge(alpha=hp["alpha"], random_state=seed)
+    return Ridge(alpha=hp["alpha"], solver=choose_solver("ridge", shape), random_state=seed)
+
+
+def _build_kernel_approximation(
+    task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape
+) -> BaseEstimator:
+    gamma = hp["gamma"]
+    if gamma is None:
+        # 1 / columns: for standardised columns the mean squared distance between two rows is about
+        # 2 x columns, so the kernel's exponent stays near 1 whatever the width. Without the shape,
+        # scikit-learn's "scale" (1 / (columns x variance)) says the same for standardised data.
+        gamma = 1.0 / shape.n_features if shape.n_features else "scale"
+    features = RBFSampler(gamma=gamma, n_components=hp["n_components"], random_state=seed)
+    # The linear model reads the random features, so its solver follows their number.
+    linear_shape = replace(shape, n_features=hp["n_components"], categorical_features=None)
+    model: BaseEstimator
+    if task == "classification":
+        model = LogisticRegression(
+            C=hp["C"],
+            max_iter=hp["max_iter"],
+            tol=hp["tol"],
+            solver=choose_solver("logistic", linear_shape),
+            random_state=seed,
+        )
+    else:
+        model = Ridge(alpha=hp["alpha"], solver=choose_solver("ridge", linear_shape), random_state=seed)
+    return Pipeline([("features", features), ("model", model)])
 
 
 def _build_random_forest(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
@@ -339,6 +451,39 @@ _FAMILIES: tuple[ModelFamily, ...] = (
         description="random forest (RandomForestClassifier / RandomForestRegressor)",
     ),
     ModelFamily(
+        name="kernel_approximation",
+        tasks=("classification", "regression"),
+        encoding="onehot",
+        space={
+            "gamma": Range(1e-3, 1.0, "log"),
+            "n_components": [256, 512, 1024],
+            "C": Range(1e-2, 1e2, "log"),
+            "alpha": Range(1e-3, 1e3, "log"),
+        },
+        defaults={
+            # None: 1 / columns of the one-hot matrix (0.0088 on Adult's 113), see the builder.
+            "gamma": None,
+            "n_components": 512,
+            "C": 1.0,
+            "alpha": 1.0,
+            "max_iter": 200,
+            "tol": 1e-4,
+        },
+        builder=_build_kernel_approximation,
+        integer_hyperparameters=frozenset({"n_components", "max_iter"}),
+        task_only={
+            "C": "classification",
+            "max_iter": "classification",
+            "tol": "classification",
+            "alpha": "regression",
+        },
+        description=(
+            "random Fourier features of an RBF kernel (Rahimi & Recht; RBFSampler) feeding a linear model: "
+            "LogisticRegression (C) for classification, Ridge (alpha) for regression; gamma None means "
+            "1 / columns"
+        ),
+    ),
+    ModelFamily(
         name="mlp",
         tasks=("classification", "regression"),
         encoding="onehot",
@@ -373,6 +518,7 @@ ALIASES: dict[str, str] = {
     "gbt": "gradient_boosting",
     "forest": "random_forest",
     "neural_network": "mlp",
+    "random_features": "kernel_approximation",
 }
 
 
@@ -400,11 +546,14 @@ def families_for(task: Task) -> list[ModelFamily]:
 __all__ = [
     "ALIASES",
     "FAMILIES",
+    "NEWTON_CHOLESKY_MAX_FEATURES",
+    "RIDGE_CHOLESKY_MAX_SIZE",
     "TASKS",
     "ModelFamily",
     "SpaceValue",
     "Task",
     "TrainingShape",
+    "choose_solver",
     "families_for",
     "get_family",
 ]

@@ -102,7 +102,9 @@ class TrainingData:
         if self.task == "classification":
             counts = np.bincount(target, minlength=0 if self.classes is None else len(self.classes))
             min_class = int(counts[counts > 0].min())
-        return TrainingShape(len(target), min_class, categorical)
+        return TrainingShape(
+            len(target), min_class, categorical, 0 if categorical is None else len(categorical)
+        )
 
 
 def prepare_training_data(

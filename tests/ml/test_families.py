@@ -21,12 +21,14 @@ def test_required_families_are_registered() -> None:
         "linear_svm",
         "gradient_boosting",
         "random_forest",
+        "kernel_approximation",
         "mlp",
     ]
     assert [f.name for f in families_for("regression")] == [
         "ridge",
         "gradient_boosting",
         "random_forest",
+        "kernel_approximation",
         "mlp",
     ]
 
@@ -41,6 +43,7 @@ def test_unknown_family_lists_the_known_ones() -> None:
 def test_aliases_and_case() -> None:
     assert get_family("linear").name == "ridge"
     assert get_family("Gradient_Boosting").name == "gradient_boosting"
+    assert get_family("random_features").name == "kernel_approximation"
 
 
 @pytest.mark.parametrize(("name", "task"), SUPPORTED)
@@ -48,7 +51,11 @@ def test_build_gives_an_unfitted_estimator_of_the_task(name: str, task: str) -> 
     estimator = get_family(name).build(task, None, seed=3)  # type: ignore[arg-type]
     assert isinstance(estimator, BaseEstimator)
     assert is_classifier(estimator) if task == "classification" else is_regressor(estimator)
-    assert estimator.get_params().get("random_state") == 3
+    params = estimator.get_params()
+    seeds = [
+        value for key, value in params.items() if key == "random_state" or key.endswith("__random_state")
+    ]
+    assert seeds and all(seed == 3 for seed in seeds)
     with pytest.raises(Exception, match="not fitted"):
         check_is_fitted(estimator)
 

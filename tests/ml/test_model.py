@@ -21,6 +21,7 @@ FAMILY_TASKS = [(name, task) for name, family in FAMILIES.items() for task in fa
 SMALL = {
     "random_forest": {"n_estimators": 10},
     "gradient_boosting": {"max_iter": 20, "native_categorical": True},
+    "kernel_approximation": {"n_components": 64},
 }
 
 
