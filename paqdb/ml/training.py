@@ -103,7 +103,11 @@ class TrainingData:
             counts = np.bincount(target, minlength=0 if self.classes is None else len(self.classes))
             min_class = int(counts[counts > 0].min())
         return TrainingShape(
-            len(target), min_class, categorical, 0 if categorical is None else len(categorical)
+            len(target),
+            min_class,
+            categorical,
+            n_features=0 if categorical is None else len(categorical),
+            n_classes=0 if self.classes is None else len(self.classes),
         )
 
 
@@ -306,7 +310,7 @@ def train_model(
     model_family.require(data.task)
     featurizer = Featurizer().fit(data.features)
     matrix = featurizer.transform(data.features, model_family.encoding)
-    configuration = model_family.configuration(hyperparameters)
+    configuration = model_family.configuration(hyperparameters, data.task)
     shape = data.shape(categorical=featurizer.categorical_mask(model_family.encoding))
     estimator = fit_estimator(model_family, data.task, configuration, seed, matrix, data.target, shape)
     return TrainedModel(

@@ -25,7 +25,7 @@ import pyarrow as pa
 from sklearn.base import BaseEstimator
 
 from paqdb.errors import SearchInterrupted, TrainingError
-from paqdb.ml.families import ModelFamily, SpaceValue, TrainingShape
+from paqdb.ml.families import ModelFamily, SpaceValue, Task, TrainingShape
 from paqdb.ml.features import Encoding, Featurizer
 from paqdb.ml.model import TrainedModel, class_probabilities
 from paqdb.ml.training import TrainingData, fit_estimator, prepare_training_data
@@ -230,9 +230,12 @@ class ConfigurationStream:
         strategy: Strategy,
         seed: int,
         overridden: frozenset[str] = frozenset(),
+        *,
+        task: Task | None = None,
     ) -> None:
         self.family = family
         self.space = space
+        self.task = task
         self.strategy = strategy
         self.overridden = overridden
         self._rng = np.random.default_rng([seed, zlib.crc32(family.name.encode())])
@@ -248,7 +251,7 @@ class ConfigurationStream:
             partial = self._propose()
             if partial is None:
                 return None
-            configuration = self.family.configuration(partial)
+            configuration = self.family.configuration(partial, self.task)
             key = configuration_key(configuration)
             if key not in self._seen:
                 self._seen.add(key)
@@ -290,12 +293,14 @@ class TPEStream:
         overridden: frozenset[str] = frozenset(),
         *,
         maximize: bool = True,
+        task: Task | None = None,
     ) -> None:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.family = family
         self.space = space
+        self.task = task
         self.overridden = overridden
         self._optuna = optuna
         sampler = optuna.samplers.TPESampler(seed=zlib.crc32(f"{seed}:{family.name}".encode()))
@@ -320,7 +325,7 @@ class TPEStream:
             return None
         for _ in range(_MAX_REDRAWS):
             trial = self._study.ask(self._distributions)
-            configuration = self.family.configuration(_decode(self.space, trial.params))
+            configuration = self.family.configuration(_decode(self.space, trial.params), self.task)
             key = configuration_key(configuration)
             if key in self._scores:
                 # Already tried: tell the sampler the known result again rather than train it twice.
@@ -371,29 +376,30 @@ def _decode(space: Mapping[str, SpaceValue], params: Mapping[str, Any]) -> dict[
 
 
 def _encode(space: Mapping[str, SpaceValue], configuration: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``configuration`` as optuna parameters (list values as their index), or None if one is not in the
-    space."""
+    """``configuration`` as optuna parameters (list values as their index). A value outside the space (a
+    default of None meaning "scale to the data", where the space is a range) is left out, for optuna to
+    sample; None when nothing could be encoded."""
     params: dict[str, Any] = {}
     for name, candidates in space.items():
         value = configuration[name]
         if isinstance(candidates, Range):
-            if not isinstance(value, int | float) or not candidates.low <= value <= candidates.high:
-                return None
-            params[name] = int(value) if candidates.scale == "int" else float(value)
+            if isinstance(value, int | float) and candidates.low <= value <= candidates.high:
+                params[name] = int(value) if candidates.scale == "int" else float(value)
         else:
             index = next((i for i, c in enumerate(candidates) if c == value), None)
-            if index is None:
-                return None
-            params[name] = index
-    return params
+            if index is not None:
+                params[name] = index
+    return params or None
 
 
 def configuration_stream(family: ModelFamily, plan: SearchPlan) -> ConfigurationStream | TPEStream:
     """The proposal stream of ``family`` for ``plan``'s strategy (TPE, or random/grid)."""
     space, overridden = plan.spaces[family.name], plan.overridden[family.name]
     if plan.strategy == "tpe":
-        return TPEStream(family, space, plan.seed, overridden, maximize=plan.metric.greater_is_better)
-    return ConfigurationStream(family, space, plan.strategy, plan.seed, overridden)
+        return TPEStream(
+            family, space, plan.seed, overridden, maximize=plan.metric.greater_is_better, task=plan.task
+        )
+    return ConfigurationStream(family, space, plan.strategy, plan.seed, overridden, task=plan.task)
 
 
 class RandomSearch:

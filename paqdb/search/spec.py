@@ -382,13 +382,14 @@ class SearchSpec:
             families = families_for(task)
         metric = get_metric(self.metric, task)
         for name in self.hyperparameters:
-            if not any(name in family.hyperparameter_names for family in families):
+            if not any(name in family.hyperparameter_names_for(task) for family in families):
                 raise _unknown_hyperparameter(name, families)
         spaces: dict[str, dict[str, SpaceValue]] = {}
         overridden: dict[str, frozenset[str]] = {}
         for family in families:
-            mine = {n: v for n, v in self.hyperparameters.items() if n in family.hyperparameter_names}
-            spaces[family.name] = {**family.space, **mine}
+            names = family.hyperparameter_names_for(task)
+            mine = {n: v for n, v in self.hyperparameters.items() if n in names}
+            spaces[family.name] = {**family.space_for(task), **mine}
             overridden[family.name] = frozenset(mine)
         return SearchPlan(
             task=task,

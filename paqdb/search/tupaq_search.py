@@ -234,7 +234,12 @@ class _Proposer:
         # Proposals are random draws (the family defaults first), whatever a grid would enumerate.
         self.streams = [
             ConfigurationStream(
-                family, plan.spaces[family.name], "random", plan.seed, plan.overridden[family.name]
+                family,
+                plan.spaces[family.name],
+                "random",
+                plan.seed,
+                plan.overridden[family.name],
+                task=plan.task,
             )
             for family in plan.families
         ]

@@ -40,12 +40,13 @@ def test_classification_search_returns_the_best_model_refitted(classification_ta
 
 
 def test_families_are_interleaved_so_each_is_tried_early(classification_table: pa.Table) -> None:
-    result = RandomSearch().run(classification_table, "label", _spec(budget="5 trials"))
+    result = RandomSearch().run(classification_table, "label", _spec(budget="6 trials"))
     assert [t.family for t in result.trials] == [
         "logistic",
         "linear_svm",
         "gradient_boosting",
         "random_forest",
+        "kernel_approximation",
         "mlp",
     ]
 
@@ -58,7 +59,7 @@ def test_first_trial_of_a_family_uses_its_defaults(classification_table: pa.Tabl
 
 
 def test_trials_record_resources_and_times(classification_table: pa.Table) -> None:
-    result = RandomSearch().run(classification_table, "label", _spec(budget="5 trials"))
+    result = RandomSearch().run(classification_table, "label", _spec(budget="6 trials"))
     for trial in result.trials:
         assert trial.resources["train_rows"] == 240 and trial.resources["validation_rows"] == 60
         assert trial.seconds >= 0 and trial.metric == "accuracy" and trial.status == "finished"
@@ -199,7 +200,7 @@ def test_search_for_gives_a_model_search() -> None:
 
 
 def test_trials_serialise_to_plain_values(classification_table: pa.Table) -> None:
-    result = RandomSearch().run(classification_table, "label", _spec(budget="5 trials"))
+    result = RandomSearch().run(classification_table, "label", _spec(budget="6 trials"))
     decoded = json.loads(json.dumps([t.to_dict() for t in result.trials]))
     assert decoded[0]["family"] == "logistic" and set(decoded[0]) >= {"trial_id", "resources", "status"}
 

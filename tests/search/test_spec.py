@@ -179,6 +179,7 @@ def test_resolve_applies_overrides_to_the_families_that_have_them() -> None:
         "linear_svm",
         "gradient_boosting",
         "random_forest",
+        "kernel_approximation",
         "mlp",
     ]
     assert plan.spaces["gradient_boosting"]["max_depth"] == [4, 8]

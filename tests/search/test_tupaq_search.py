@@ -53,6 +53,7 @@ def test_tupaq_returns_a_working_refitted_model(cancer: pa.Table) -> None:
         "linear_svm",
         "gradient_boosting",
         "random_forest",
+        "kernel_approximation",
         "mlp",
     }
     predicted, _confidence = result.model.predict_arrow(cancer.drop_columns(["diagnosis"]))
@@ -92,9 +93,12 @@ def test_trial_statuses_and_resources_are_recorded(cancer: pa.Table) -> None:
         assert trial.resources["allocation"] == "tupaq"
         assert trial.resources["rounds"] >= 1
         assert trial.resources["train_rows"] > 0 and trial.resources["validation_rows"] > 0
-        resource = {"random_forest": "n_estimators", "logistic": "epochs", "linear_svm": "epochs"}.get(
-            trial.family, "max_iter"
-        )
+        resource = {
+            "random_forest": "n_estimators",
+            "logistic": "epochs",
+            "linear_svm": "epochs",
+            "kernel_approximation": "resource",  # one step: a fit
+        }.get(trial.family, "max_iter")
         assert trial.resources[resource] >= 1
         assert (trial.validation_score is not None) == (trial.status == "finished")
         if trial.status == "stopped":
