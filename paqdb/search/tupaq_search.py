@@ -340,7 +340,8 @@ def _trial(record: ArmRecord, arm: SearchArm, plan: SearchPlan) -> Trial:
 
 
 class _ProgressTracker:
-    """Reports a :class:`SearchProgress` after each allocation round (and once at the end)."""
+    """Reports a :class:`SearchProgress` after each allocation round, whenever the best score improves, and
+    once at the end."""
 
     def __init__(
         self,
@@ -369,6 +370,8 @@ class _ProgressTracker:
         self.arms.add(record.arm_id)
         if math.isfinite(step.score) and self.plan.metric.is_better(step.score, self.best_score):
             self.best_score, self.best_family = step.score, record.family
+            # A new best is news at once (the shell shows it; a benchmark times it), not at the round's end.
+            self._report(len(self.arms))
 
     def finish(self, arms: int) -> None:
         self._report(arms)
