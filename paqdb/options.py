@@ -59,7 +59,11 @@ class Range:
         if not self.low < self.high:
             raise InvalidParameterError(
                 f"RANGE({self.low}, {self.high}) is empty: low must be below high",
-                hint=f"swap the bounds: RANGE({self.high}, {self.low})",
+                hint=(
+                    f"swap the bounds: RANGE({self.high}, {self.low})"
+                    if self.low > self.high
+                    else f"for the single value {self.low}, write a list: [{self.low}]"
+                ),
             )
         if scale == "log" and self.low <= 0:
             raise InvalidParameterError(

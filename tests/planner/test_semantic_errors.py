@@ -64,6 +64,28 @@ def _catalog_rows(con: paqdb.Connection) -> list[tuple[str, int]]:
             "logistic",
         ),
         (
+            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (C => RANGE(1, 1, LOG))",
+            errors.InvalidParameterError,
+            68,
+            "empty",
+            "single value",
+        ),
+        (
+            "PREDICT species FROM iris_test GIVEN iris_train "
+            "USING SEARCH (strategy => 'hyperband', eta => 1)",
+            errors.InvalidParameterError,
+            88,
+            "eta 1",
+            "eta = 3",
+        ),
+        (
+            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (strategy => 'random', epsilon => 0.2)",
+            errors.InvalidParameterError,
+            63,
+            "epsilon applies to strategy 'tupaq'",
+            None,
+        ),
+        (
             "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (colour => 'red')",
             errors.InvalidParameterError,
             63,
