@@ -79,7 +79,8 @@ def _catalog_rows(con: paqdb.Connection) -> list[tuple[str, int]]:
             "eta = 3",
         ),
         (
-            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (strategy => 'random', epsilon => 0.2)",
+            "PREDICT species FROM iris_test GIVEN iris_train "
+            "USING SEARCH (strategy => 'random', epsilon => 0.2)",
             errors.InvalidParameterError,
             63,
             "epsilon applies to strategy 'tupaq'",
