@@ -85,6 +85,9 @@ class ModelSearchOp(PhysicalOperator):
         )
         if self.spec.strategy in ("tupaq", "successive_halving", "hyperband"):
             properties["batching"] = "on" if self.spec.batching else "off"
+        if self.spec.pca is not None:
+            # A fixed pipeline step, computed once per search (one-hot families only).
+            properties["pca"] = self.spec.pca
         return properties
 
     def detail_lines(self) -> list[str]:

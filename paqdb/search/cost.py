@@ -17,7 +17,7 @@ machine or other data it may be off by a factor of two or three either way. Batc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from paqdb.ml.batched_linear import DEFAULT_BATCH_SIZE, MAX_CONFIGURATIONS_PER_BATCH, batch_size_for
@@ -149,6 +149,9 @@ def plan_search(spec: SearchSpec, shape: DataShape, memory_bytes: int = 1 << 30)
         families = [FAMILIES[name] for name in spec.families if FAMILIES[name].supports(task)]
     else:
         families = families_for(task)
+    if spec.pca is not None:
+        # The one-hot families read the principal components instead.
+        shape = replace(shape, onehot_columns=min(spec.pca, shape.onehot_columns))
     bandit = spec.strategy in BANDIT_STRATEGIES
     round_resource = spec.round_resource or DEFAULT_ROUND_RESOURCE
     trials = spec.budget.trials

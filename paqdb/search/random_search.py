@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from sklearn.base import BaseEstimator
+from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline
 
 from paqdb.errors import SearchInterrupted, TrainingError
 from paqdb.ml.families import ModelFamily, SpaceValue, Task, TrainingShape
@@ -67,13 +69,23 @@ class TrialRunner:
         self.plan = plan
         self.featurizer = Featurizer().fit(data.features)
         self._splits: dict[Encoding, _EncodedSplit] = {}
+        self.reducer: PCA | None = None
         for encoding in dict.fromkeys(family.encoding for family in plan.families):
             matrix = self.featurizer.transform(data.features, encoding)
+            if encoding == "onehot" and plan.pca is not None:
+                # A fixed pipeline step, materialised once for every configuration (KeystoneML): fitted on
+                # every training row like the featurizer, unsupervised, so no label leaks into validation.
+                components = min(plan.pca, matrix.shape[1], matrix.shape[0])
+                self.reducer = PCA(n_components=components, random_state=plan.seed)
+                matrix = self.reducer.fit_transform(matrix)
             self._splits[encoding] = _EncodedSplit(
                 all_rows=matrix,
                 train=matrix[data.train_index],
                 validation=matrix[data.validation_index],
-                categorical=self.featurizer.categorical_mask(encoding),
+                # Principal components are numbers, whatever the columns they mix.
+                categorical=self.featurizer.categorical_mask(encoding)
+                if matrix.shape[1] == self.featurizer.n_output_features(encoding)
+                else np.zeros(matrix.shape[1], dtype=bool),
             )
         self.train_target = data.target[data.train_index]
         self.validation_target = data.target[data.validation_index]
@@ -179,7 +191,10 @@ class TrialRunner:
         estimator: BaseEstimator,
         info: Mapping[str, Any],
     ) -> TrainedModel:
-        """A :class:`TrainedModel` around ``estimator`` and this search's featurizer."""
+        """A :class:`TrainedModel` around ``estimator`` and this search's featurizer (and its PCA step, for a
+        family reading the one-hot matrix)."""
+        if self.reducer is not None and family.encoding == "onehot":
+            estimator = Pipeline([("pca", self.reducer), ("model", estimator)])
         return TrainedModel(
             task=self.plan.task,
             label=self.data.label,

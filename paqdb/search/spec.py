@@ -52,6 +52,7 @@ SEARCH_OPTIONS: tuple[str, ...] = (
     "epsilon",
     "round_resource",
     "eta",
+    "pca",
 )
 """Option names of ``USING SEARCH (...)`` besides hyperparameter names."""
 
@@ -173,6 +174,7 @@ class SearchPlan:
     budget: Budget
     strategy: Strategy
     seed: int
+    pca: int | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,10 @@ class SearchSpec:
         (default :data:`~paqdb.search.bandit.DEFAULT_ROUND_RESOURCE`).
     eta : int, optional
         ``successive_halving`` and ``hyperband``: the reduction factor between rungs (default 3).
+    pca : int, optional
+        A fixed pipeline step: project the one-hot matrix (what linear models, kernel approximation and
+        networks read) onto its first ``pca`` principal components, computed once per search and shared by
+        every configuration; the stored model applies the same projection when it scores.
 
     Examples
     --------
@@ -233,6 +239,7 @@ class SearchSpec:
     epsilon: float | None = None
     round_resource: int | None = None
     eta: int | None = None
+    pca: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("metric", "strategy", "task"):
@@ -265,6 +272,15 @@ class SearchSpec:
                 hint="e.g. validation = 0.2 holds out 20% of the rows to compare models",
             )
         self._check_bandit_options()
+        if self.pca is not None:
+            if isinstance(self.pca, bool) or not isinstance(self.pca, int | float) or self.pca < 1:
+                raise InvalidParameterError(
+                    f"pca {self.pca!r} is not a number of components of at least 1",
+                    hint="e.g. pca = 50 keeps the first 50 principal components of the one-hot features",
+                )
+            if not float(self.pca).is_integer():
+                raise InvalidParameterError(f"pca {self.pca!r} is not a whole number of components")
+            object.__setattr__(self, "pca", int(self.pca))
         if self.task is not None and self.task not in TASKS:
             raise InvalidParameterError(
                 f"unknown task {self.task!r}", hint="task is 'classification' or 'regression'"
@@ -356,7 +372,7 @@ class SearchSpec:
                 arguments["seed"] = _whole_number(name, value)
             elif name == "validation":
                 arguments["validation_fraction"] = value
-            elif name in ("batching", "epsilon", "round_resource", "eta"):
+            elif name in ("batching", "epsilon", "round_resource", "eta", "pca"):
                 arguments[name] = value
             elif raw_name in known_hyperparameters or name in by_lower_name:
                 hyperparameters[raw_name if raw_name in known_hyperparameters else by_lower_name[name]] = (
@@ -400,6 +416,7 @@ class SearchSpec:
             budget=self.budget,
             strategy=self.strategy,
             seed=self.seed,
+            pca=self.pca,
         )
 
 
