@@ -38,7 +38,10 @@ from paqdb.errors import DataError, TrainingError
 
 Encoding: TypeAlias = Literal["onehot", "ordinal"]
 ENCODINGS: tuple[Encoding, ...] = ("onehot", "ordinal")
-ColumnKind: TypeAlias = Literal["numeric", "boolean", "categorical"]
+ColumnKind: TypeAlias = Literal["numeric", "boolean", "categorical", "text"]
+
+DEFAULT_HASH_FEATURES = 1024
+"""Columns a text column is hashed into (the hashing trick: no vocabulary to store or to outgrow)."""
 
 _STATE_VERSION = 1
 
@@ -82,9 +85,12 @@ class ColumnState:
     scale: float = 1.0
     vocabulary: list[str] = field(default_factory=list)
     has_other: bool = False
+    hash_features: int = 0
 
     def width(self, encoding: Encoding) -> int:
         """Number of output columns this input column produces under ``encoding``."""
+        if self.kind == "text":
+            return self.hash_features
         if self.all_null:
             return 0
         if self.kind == "categorical":
@@ -113,6 +119,11 @@ class Featurizer:
     ----------
     max_categories : int, default=100
         Largest vocabulary kept per categorical column; rarer values share an "other" slot.
+    text_columns : sequence of str, default=()
+        String columns that hold free text: each becomes ``hash_features`` columns of hashed word counts
+        (scikit-learn's HashingVectorizer, lower-cased words, L2-normalised rows; NULL is the empty text),
+        under both encodings, instead of a category vocabulary.
+    hash_features : int, default=DEFAULT_HASH_FEATURES
 
     Attributes
     ----------
@@ -128,13 +139,27 @@ class Featurizer:
     (3, 3)
     """
 
-    def __init__(self, *, max_categories: int = 100) -> None:
+    def __init__(
+        self,
+        *,
+        max_categories: int = 100,
+        text_columns: Sequence[str] = (),
+        hash_features: int = DEFAULT_HASH_FEATURES,
+    ) -> None:
         self.max_categories = max_categories
+        self.text_columns = tuple(text_columns)
+        self.hash_features = hash_features
 
     def fit(self, table: pa.Table) -> Featurizer:
         """Learn medians, scales and vocabularies from ``table`` (the feature columns only); return self."""
         if self.max_categories < 1:
             raise ValueError(f"max_categories must be at least 1, got {self.max_categories}")
+        missing = [name for name in self.text_columns if name not in table.column_names]
+        if missing:
+            raise TrainingError(
+                f"text columns {missing} are not feature columns",
+                hint=f"feature columns: {', '.join(table.column_names)}",
+            )
         self.columns_ = [self._fit_column(name, table.column(name)) for name in table.column_names]
         self._typed_vocabularies: dict[tuple[str, str], pa.Array] = {}
         return self
@@ -145,6 +170,15 @@ class Featurizer:
             raise TrainingError(
                 f"column '{name}' has type {column.type}, which cannot be a model feature",
                 hint="leave it out of the query, or cast it to a number or a string",
+            )
+        if name in self.text_columns:
+            if kind != "categorical":
+                raise TrainingError(
+                    f"column '{name}' has type {column.type}; only a string column can be hashed as text",
+                    hint="name string columns in text, or cast the column to VARCHAR",
+                )
+            return ColumnState(
+                name=name, kind="text", arrow_type=str(column.type), hash_features=self.hash_features
             )
         state = ColumnState(name=name, kind=kind, arrow_type=str(column.type))
         if kind == "categorical":
@@ -186,6 +220,9 @@ class Featurizer:
         """Names of the output columns, e.g. ``age``, ``age__missing``, ``city=Paris``, ``city=<null>``."""
         names: list[str] = []
         for state in self.columns_:
+            if state.kind == "text":
+                names.extend(f"{state.name}#{i}" for i in range(state.hash_features))
+                continue
             if state.all_null:
                 continue
             if state.kind == "categorical":
@@ -252,7 +289,9 @@ class Featurizer:
             if width == 0:
                 continue
             try:
-                if state.kind == "categorical":
+                if state.kind == "text":
+                    out[:, offset : offset + width] = _hashed_text(array, width)
+                elif state.kind == "categorical":
                     codes = self._category_codes(state, array)
                     if rows is not None:
                         out[rows, offset + codes] = 1.0
@@ -316,6 +355,8 @@ class Featurizer:
         return {
             "version": _STATE_VERSION,
             "max_categories": self.max_categories,
+            "text_columns": list(self.text_columns),
+            "hash_features": self.hash_features,
             "columns": [asdict(state) for state in self.columns_],
         }
 
@@ -324,10 +365,25 @@ class Featurizer:
         """Rebuild a fitted featurizer from :meth:`to_dict` output."""
         if state.get("version") != _STATE_VERSION:
             raise ValueError(f"unsupported featurizer state version {state.get('version')!r}")
-        featurizer = cls(max_categories=int(state["max_categories"]))
+        featurizer = cls(
+            max_categories=int(state["max_categories"]),
+            text_columns=state.get("text_columns", ()),
+            hash_features=int(state.get("hash_features", DEFAULT_HASH_FEATURES)),
+        )
         featurizer.columns_ = [ColumnState(**column) for column in state["columns"]]
         featurizer._typed_vocabularies = {}
         return featurizer
+
+
+def _hashed_text(array: pa.Array | pa.ChunkedArray, width: int) -> np.ndarray:
+    """Hashed, L2-normalised word counts of each row's text (NULL: no words), as a dense matrix."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    texts = pc.fill_null(
+        _as_plain_strings(pa.chunked_array([array]) if isinstance(array, pa.Array) else array), ""
+    )
+    vectorizer = HashingVectorizer(n_features=width, alternate_sign=False, norm="l2", lowercase=True)
+    return np.asarray(vectorizer.transform(texts.to_pylist()).toarray(), dtype=np.float64)
 
 
 def _as_float64(array: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -67,7 +67,7 @@ class TrialRunner:
     def __init__(self, data: TrainingData, plan: SearchPlan) -> None:
         self.data = data
         self.plan = plan
-        self.featurizer = Featurizer().fit(data.features)
+        self.featurizer = Featurizer(text_columns=plan.text).fit(data.features)
         self._splits: dict[Encoding, _EncodedSplit] = {}
         self.reducer: PCA | None = None
         for encoding in dict.fromkeys(family.encoding for family in plan.families):

@@ -53,6 +53,7 @@ SEARCH_OPTIONS: tuple[str, ...] = (
     "round_resource",
     "eta",
     "pca",
+    "text",
 )
 """Option names of ``USING SEARCH (...)`` besides hyperparameter names."""
 
@@ -175,6 +176,7 @@ class SearchPlan:
     strategy: Strategy
     seed: int
     pca: int | None = None
+    text: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -219,6 +221,9 @@ class SearchSpec:
         A fixed pipeline step: project the one-hot matrix (what linear models, kernel approximation and
         networks read) onto its first ``pca`` principal components, computed once per search and shared by
         every configuration; the stored model applies the same projection when it scores.
+    text : tuple of str
+        String feature columns holding free text, encoded as hashed word counts instead of categories
+        (:class:`~paqdb.ml.features.Featurizer`'s ``text_columns``).
 
     Examples
     --------
@@ -240,6 +245,7 @@ class SearchSpec:
     round_resource: int | None = None
     eta: int | None = None
     pca: int | None = None
+    text: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("metric", "strategy", "task"):
@@ -372,6 +378,8 @@ class SearchSpec:
                 arguments["seed"] = _whole_number(name, value)
             elif name == "validation":
                 arguments["validation_fraction"] = value
+            elif name == "text":
+                arguments["text"] = _column_names(value)
             elif name in ("batching", "epsilon", "round_resource", "eta", "pca"):
                 arguments[name] = value
             elif raw_name in known_hyperparameters or name in by_lower_name:
@@ -417,6 +425,7 @@ class SearchSpec:
             strategy=self.strategy,
             seed=self.seed,
             pca=self.pca,
+            text=self.text,
         )
 
 
@@ -435,6 +444,16 @@ def _family_names(value: object) -> tuple[str, ...]:
     raise InvalidParameterError(
         f"families {value!r} is not a list of family names",
         hint=f"e.g. families = ['logistic', 'gradient_boosting']; known: {', '.join(FAMILIES)}",
+    )
+
+
+def _column_names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [name.strip() for name in value.split(",")]
+    if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v for v in value):
+        return tuple(value)
+    raise InvalidParameterError(
+        f"text {value!r} is not a list of column names", hint="e.g. text = ['review', 'title']"
     )
 
 
