@@ -34,6 +34,7 @@ bench:
 	$(BIN)/python bench/scoring.py
 	$(BIN)/python bench/adult_accuracy.py
 	$(BIN)/python bench/batching.py
+	$(BIN)/python bench/search.py
 
 clean:
 	rm -rf $(VENV) quickstart.duckdb quickstart.duckdb.wal .pytest_cache .mypy_cache .ruff_cache

@@ -1046,6 +1046,9 @@ class Hyperband(_Allocator):
     higher_is_better : bool
     eta : int, default=3
     min_resource, max_resource : int
+    repeat : bool, default=False
+        Start the brackets over when the last one ends, until the budget (which must be given) or the
+        proposals run out: the paper's schedule is one pass, a search with a budget left spends it.
     propose, budget, clock, on_advance
         As for :class:`TuPAQAllocator`.
     """
@@ -1059,12 +1062,16 @@ class Hyperband(_Allocator):
         min_resource: int,
         max_resource: int,
         eta: int = DEFAULT_ETA,
+        repeat: bool = False,
         propose: Callable[[], Arm | None] | None = None,
         budget: AllocationBudget | None = None,
         clock: Callable[[], float] = time.perf_counter,
         on_advance: Callable[[ArmRecord], None] | None = None,
     ) -> None:
         _check_rung_parameters(min_resource, max_resource, eta)
+        if repeat and (budget is None or (budget.max_arms is None and budget.seconds is None)):
+            raise InvalidParameterError("a repeating Hyperband needs a budget of arms or seconds to end it")
+        self.repeat = repeat
         super().__init__(
             higher_is_better=higher_is_better,
             budget=budget,
@@ -1103,11 +1110,16 @@ class Hyperband(_Allocator):
         return min(arm.max_resource, self.max_resource)
 
     def _allocate(self) -> None:
-        for s, rungs in self.brackets():
-            arms = self._take(rungs[0][0], bracket=s)
-            if not arms:
+        while True:
+            for s, rungs in self.brackets():
+                arms = self._take(rungs[0][0], bracket=s)
+                if not arms:
+                    return
+                self._run_bracket(
+                    arms, [resource for _, resource in rungs], self._keep, f"floor(n / {self.eta})"
+                )
+            if not self.repeat:
                 return
-            self._run_bracket(arms, [resource for _, resource in rungs], self._keep, f"floor(n / {self.eta})")
 
 
 __all__ = [

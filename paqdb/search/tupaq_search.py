@@ -14,7 +14,7 @@ become arms (:mod:`paqdb.search.arms`), which an allocator of :mod:`paqdb.search
     One bracket: as many configurations as the trial budget allows (at most :data:`HALVING_ARMS`), trained
     to rungs growing ``eta`` times from ``round_resource`` units; the best ``1/eta`` go on at each rung.
 ``hyperband``
-    Li et al.'s brackets between the same bounds.
+    Li et al.'s brackets between the same bounds, started over while the budget lasts.
 
 Batching: a proposal of a batchable linear family draws a whole batch of configurations at once
 (:func:`~paqdb.search.arms.batch_width` of them, within the trial budget), a
@@ -157,7 +157,9 @@ class TuPAQSearch:
                 **common,
             )
         else:
-            allocator = Hyperband(min_resource=round_resource, max_resource=max_resource, eta=eta, **common)
+            allocator = Hyperband(
+                min_resource=round_resource, max_resource=max_resource, eta=eta, repeat=True, **common
+            )
         proposer.allocator = allocator
         allocation = allocator.run()
         tracker.finish(len(allocation.records))

@@ -619,3 +619,21 @@ def test_the_arm_best_at_every_round_is_never_stopped(
             assert stopped_here == (step.error > threshold)
             if stopped_here:
                 assert record.threshold == threshold
+
+
+def test_a_repeating_hyperband_starts_the_brackets_over_until_the_budget_ends() -> None:
+    arms = [CurveArm(f"arm-{i}", 0.1 + 0.01 * (i % 7), max_resource=9) for i in range(40)]
+    hyperband = Hyperband(
+        higher_is_better=True,
+        min_resource=1,
+        max_resource=9,
+        repeat=True,
+        propose=_proposer(arms),
+        budget=AllocationBudget(max_arms=25),
+    )
+    result = hyperband.run()
+    # One pass is 9 + 5 + 3 = 17 arms; the second pass starts bracket 2 again with the 8 left.
+    assert len(result.records) == 25 and result.stop_reason == "arm_budget"
+    assert [r.bracket for r in result.records].count(2) == 9 + 8
+    with pytest.raises(InvalidParameterError, match="needs a budget"):
+        Hyperband(higher_is_better=True, min_resource=1, max_resource=9, repeat=True)
