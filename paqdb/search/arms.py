@@ -55,6 +55,11 @@ MAX_BATCHED_EPOCHS = 50
 best of 16 logistic configurations is within 0.1 point of scikit-learn's exact fit after 10 epochs (see
 BENCHMARKS.md, batched training); 50 leaves room for the slow ones without letting them run 500."""
 
+MIN_STEPS_PER_EPOCH = 50
+"""Mini-batches per epoch at least, down to :data:`MIN_MINI_BATCH` rows (see :func:`mini_batch_rows`)."""
+
+MIN_MINI_BATCH = 32
+
 MAX_GROUP_SIZE = 16
 """Most configurations in one batch group: on one core the gain from 16 to 32 is 6.6x to 8.7x on Adult
 (BENCHMARKS.md), while every member of a group has to be proposed before the first one trains."""
@@ -187,6 +192,15 @@ class ConfigurationArm:
         return self.runner.score(estimator, self.validation)
 
 
+def mini_batch_rows(n_rows: int) -> int:
+    """Rows per SGD step for ``n_rows`` training rows: the trainer's default (256) on large data, smaller on
+    small data so that an epoch still takes :data:`MIN_STEPS_PER_EPOCH` steps (a solver choice from the
+    data's shape). After 10 epochs of 6 logistic configurations, the best validation accuracy on digits
+    (1,151 rows) was 0.934 with 256-row steps and 0.951 with 64; on MNIST (3,200 rows) after 30 epochs,
+    0.894 with 256 and 0.908 with 64, for 10% more time. Adult (20,839 rows) keeps 256."""
+    return int(min(DEFAULT_BATCH_SIZE, max(MIN_MINI_BATCH, n_rows // MIN_STEPS_PER_EPOCH)))
+
+
 class BatchedLinearGroup:
     """Configurations of one linear family that the allocator runs as one batch; see the module
     documentation.
@@ -225,9 +239,10 @@ class BatchedLinearGroup:
         self.batched = batched
         self.train, self.validation, self.shape = runner.training_matrices(family)
         parts = [list(configurations)] if batched else [[c] for c in configurations]
+        self.rows_per_step = mini_batch_rows(self.train.shape[0])
         self._trainers = [
             BatchedLinearTrainer(
-                family.name, [dict(c) for c in part], batch_size=DEFAULT_BATCH_SIZE, seed=runner.plan.seed
+                family.name, [dict(c) for c in part], batch_size=self.rows_per_step, seed=runner.plan.seed
             )
             for part in parts
         ]
@@ -303,8 +318,9 @@ class BatchedLinearGroup:
     def refit(self, configuration: Mapping[str, Any], epochs: int) -> BaseEstimator:
         """``configuration`` trained alone for ``epochs`` epochs on every row, by the same trainer."""
         matrix, target, shape = self.runner.all_rows(self.family)
+        # The same step size in rows as in the search, so the refit runs the optimiser that was judged.
         trainer = BatchedLinearTrainer(
-            self.family.name, [dict(configuration)], batch_size=DEFAULT_BATCH_SIZE, seed=self.runner.plan.seed
+            self.family.name, [dict(configuration)], batch_size=self.rows_per_step, seed=self.runner.plan.seed
         )
         with threadpool_limits(limits=1) if shape.single_threaded else nullcontext():
             trainer.start(matrix, target)
