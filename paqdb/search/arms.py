@@ -86,9 +86,8 @@ def _iterations(estimator: BaseEstimator) -> int | None:
     return None if iterations is None else int(np.max(iterations))
 
 
-class ConfigurationArm:
-    """One configuration of one family trained round by round on a :class:`TrialRunner`'s data; an
-    :class:`~paqdb.search.bandit.Arm`."""
+class _SearchArm:
+    """What every arm of a search holds: its id, family, configuration and the search's data."""
 
     def __init__(
         self, arm_id: int, family: ModelFamily, configuration: Mapping[str, Any], runner: TrialRunner
@@ -97,17 +96,7 @@ class ConfigurationArm:
         self.model_family = family
         self.configuration = dict(configuration)
         self.runner = runner
-        self.train, self.validation, self.shape = runner.training_matrices(family)
-        self.estimator: BaseEstimator | None = None
-        self._resource_used = 0
-        self._steps = 0
-        self._converged = False
-        plan = runner.plan
-        if family.resource is None:
-            self._max_resource = 1
-        else:
-            built = family.build(plan.task, self.configuration, plan.seed, self.shape)
-            self._max_resource = max(1, int(built.get_params()[family.resource]))
+        self._max_resource = 1
 
     @property
     def arm_id(self) -> int:
@@ -118,12 +107,31 @@ class ConfigurationArm:
         return self.model_family.name
 
     @property
-    def resource_used(self) -> int:
-        return self._resource_used
-
-    @property
     def max_resource(self) -> int:
         return self._max_resource
+
+
+class ConfigurationArm(_SearchArm):
+    """One configuration of one family trained round by round on a :class:`TrialRunner`'s data; an
+    :class:`~paqdb.search.bandit.Arm`."""
+
+    def __init__(
+        self, arm_id: int, family: ModelFamily, configuration: Mapping[str, Any], runner: TrialRunner
+    ) -> None:
+        super().__init__(arm_id, family, configuration, runner)
+        self.train, self.validation, self.shape = runner.training_matrices(family)
+        self.estimator: BaseEstimator | None = None
+        self._resource_used = 0
+        self._steps = 0
+        self._converged = False
+        plan = runner.plan
+        if family.resource is not None:
+            built = family.build(plan.task, self.configuration, plan.seed, self.shape)
+            self._max_resource = max(1, int(built.get_params()[family.resource]))
+
+    @property
+    def resource_used(self) -> int:
+        return self._resource_used
 
     @property
     def finished(self) -> bool:
@@ -328,29 +336,18 @@ class BatchedLinearGroup:
         return trainer.estimator(0)
 
 
-class BatchedArm:
+class BatchedArm(_SearchArm):
     """One member of a :class:`BatchedLinearGroup`; an :class:`~paqdb.search.bandit.Arm`."""
 
     def __init__(
         self, group: BatchedLinearGroup, index: int, arm_id: int, configuration: Mapping[str, Any]
     ) -> None:
+        super().__init__(arm_id, group.family, configuration, group.runner)
         self.group = group
         self.index = index
-        self._arm_id = arm_id
-        self.configuration = dict(configuration)
-        self.model_family = group.family
-        self.runner = group.runner
         self._max_resource = max(
             1, min(int(configuration.get("max_iter") or MAX_BATCHED_EPOCHS), MAX_BATCHED_EPOCHS)
         )
-
-    @property
-    def arm_id(self) -> int:
-        return self._arm_id
-
-    @property
-    def family(self) -> str:
-        return self.model_family.name
 
     @property
     def batch_key(self) -> int:
@@ -359,10 +356,6 @@ class BatchedArm:
     @property
     def resource_used(self) -> int:
         return self.group.epochs(self.index)
-
-    @property
-    def max_resource(self) -> int:
-        return self._max_resource
 
     @property
     def finished(self) -> bool:
