@@ -904,6 +904,11 @@ class TuPAQAllocator(_Allocator):
                 return
             self._round += 1
             trained: list[tuple[Arm, float]] = []
+            # The incumbents first: the arms with the lowest errors train first in a round (new arms last,
+            # in the order they came), so a better model is found as early in the round as it can be. The
+            # rule still judges every arm after the whole round, so the order changes when the search
+            # knows its best, not what it decides.
+            live.sort(key=self._round_order)
             for arm in list(live):
                 record = self.records[arm.arm_id]
                 target = min(record.resource_used + self.step(arm), self._cap(arm))
@@ -930,6 +935,11 @@ class TuPAQAllocator(_Allocator):
                         f"{best:.4g} = {threshold:.4g}",
                         threshold,
                     )
+
+    def _round_order(self, arm: Arm) -> tuple[float, int]:
+        record = self.records[arm.arm_id]
+        error = record.last_error
+        return (math.inf if error is None else error, record.order)
 
     def _refill(self, live: list[Arm]) -> None:
         """Start arms until ``width`` slots are live; the arms of one batch share a slot, so a batch

@@ -7,6 +7,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -637,3 +638,30 @@ def test_a_repeating_hyperband_starts_the_brackets_over_until_the_budget_ends() 
     assert [r.bracket for r in result.records].count(2) == 9 + 8
     with pytest.raises(InvalidParameterError, match="needs a budget"):
         Hyperband(higher_is_better=True, min_resource=1, max_resource=9, repeat=True)
+
+
+def test_incumbents_train_first_in_a_round_without_changing_any_decision() -> None:
+    # Errors after rounds 1 and 2: "c" leads after round 1, "b" after round 2.
+    arms = {
+        "a": TableArm("a", [0.30, 0.29, 0.28]),
+        "b": TableArm("b", [0.20, 0.10, 0.09]),
+        "c": TableArm("c", [0.15, 0.14, 0.13]),
+    }
+    order: list[str] = []
+    for arm in arms.values():
+        advance = arm.advance
+
+        def recording(resource: int, arm_id: str = arm.arm_id, advance: Any = advance) -> float:
+            order.append(arm_id)
+            return float(advance(resource))
+
+        arm.advance = recording  # type: ignore[method-assign]
+    allocator = TuPAQAllocator(higher_is_better=True, epsilon=1.5, round_resource=10)
+    for arm in arms.values():
+        allocator.admit(arm)
+    result = allocator.run()
+    # Round 1 in arrival order; round 2 best first (c, b, a), after which "a" (0.29 > 2.5 x 0.10) stops;
+    # round 3 by round 2's errors (b, c). The rule judged the whole round, as before.
+    assert order == ["a", "b", "c", "c", "b", "a", "b", "c"]
+    assert {r.arm_id: r.fate for r in result.records} == {"a": "stopped", "b": "finished", "c": "finished"}
+    assert result.best_arm_id == "b"
