@@ -59,6 +59,7 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import math  # noqa: E402
 import pickle  # noqa: E402
+import re  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -693,6 +694,52 @@ def run_dataset(
     return runs
 
 
+_LOG_LINE = re.compile(
+    r"^(?P<dataset>\w+) seed (?P<seed>\d+) (?P<arm>\w+): (?P<total>[\d.]+) s total, best validation "
+    r"(?P<validation>[\d.]+), test (?P<test>[\d.]+), to target (?P<reached>not reached|[\d.]+ s)$"
+)
+
+
+def runs_from_log(text: str) -> dict[str, list[SeedRun]]:
+    """The seeds a progress log (``run_dataset``'s lines) finished with every arm, as :class:`SeedRun`
+    with one-point traces: the logged time to target (or the total, when not reached) at the arm's best
+    validation score, which gives the same time to target and the same table rows."""
+    logged: dict[str, dict[int, dict[str, ArmResult]]] = {}
+    for line in text.splitlines():
+        match = _LOG_LINE.match(line.strip())
+        if match is None:
+            continue
+        total, validation = float(match["total"]), float(match["validation"])
+        reached = match["reached"]
+        point = total if reached == "not reached" else float(reached.removesuffix(" s"))
+        result = ArmResult(
+            match["arm"],
+            [(point, validation)],
+            total,
+            validation,
+            float(match["test"]),
+            {"refit_seconds": math.nan},
+        )
+        logged.setdefault(match["dataset"], {}).setdefault(int(match["seed"]), {})[match["arm"]] = result
+    runs: dict[str, list[SeedRun]] = {}
+    for dataset, seeds in logged.items():
+        table = datasets.load(dataset)
+        finished = [
+            SeedRun(prepare(dataset, seed, table), results)
+            for seed, results in sorted(seeds.items())
+            if set(results) == set(ARMS)
+        ]
+        if finished:
+            runs[dataset] = finished
+    return runs
+
+
+def _refit_seconds(runs: Sequence[SeedRun]) -> str:
+    seconds = [run.results["grid"].details.get("refit_seconds", math.nan) for run in runs]
+    known = [value for value in seconds if not math.isnan(value)]
+    return f"{_median(known):.1f} s" if known else "not logged"
+
+
 def _median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
 
@@ -717,7 +764,7 @@ def render_dataset(dataset: str, runs: Sequence[SeedRun]) -> str:
         f"Grid's best validation accuracy (median over seeds) {_median(targets):.4f} "
         f"(per seed {', '.join(f'{t:.4f}' for t in targets)}), its test accuracy {_median(grid_tests):.4f}; "
         f"target = grid best - {TOLERANCE}. GridSearchCV's time includes its refit "
-        f"({_median([run.results['grid'].details['refit_seconds'] for run in runs]):.1f} s); paqdb's split "
+        f"({_refit_seconds(runs)}); paqdb's split "
         f"and featurisation, inside its arms' times, take {_median(prepare_seconds):.2f} s.",
         "",
         "| arm | time to target (median, s) | Grid time / arm time | total time (median, s) | "
@@ -791,6 +838,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--merge", help="comma list of files written by --dump: render them together instead of running"
     )
+    parser.add_argument(
+        "--from-log",
+        help="comma list of progress logs (this script's stderr): rebuild their finished seeds and render "
+        "them with --merge's files (for a run stopped before its dump; the grid's refit time is not logged)",
+    )
     args = parser.parse_args(argv)
     arms = [arm.strip() for arm in args.arms.split(",") if arm.strip()]
     unknown = [arm for arm in arms if arm not in ARMS]
@@ -802,12 +854,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         names = [name.strip() for name in args.datasets.split(",") if name.strip()]
         seeds = [int(seed) for seed in args.seeds.split(",") if seed.strip()]
         space = FULL_SPACE
-    if args.merge:
+    if args.merge or args.from_log:
         all_runs: dict[str, list[SeedRun]] = {}
-        for path in args.merge.split(","):
+        for path in args.merge.split(",") if args.merge else []:
             with open(path, "rb") as dumped:
                 for name, runs in pickle.load(dumped).items():
                     all_runs.setdefault(name, []).extend(runs)
+        for path in args.from_log.split(",") if args.from_log else []:
+            for name, runs in runs_from_log(Path(path).read_text()).items():
+                all_runs.setdefault(name, []).extend(runs)
         for runs in all_runs.values():
             runs.sort(key=lambda run: run.prep.seed)
     else:

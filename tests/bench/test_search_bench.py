@@ -215,3 +215,29 @@ def test_render_makes_a_table_per_dataset(prep: Any) -> None:
     assert "| GridSearchCV (full grid) |" in text
     assert "| paqdb: search only (random) |" in text
     assert "1.00x" in text
+
+
+def test_a_progress_log_rebuilds_the_finished_seeds() -> None:
+    def line(arm: str, validation: float, reached: str) -> str:
+        return (
+            f"digits seed 0 {arm}: 40.0 s total, best validation {validation:.4f}, test 0.9500, "
+            f"to target {reached}"
+        )
+
+    lines = [line(arm, 0.9680, f"{1.0 + i:.1f} s") for i, arm in enumerate(bench.ARMS)]
+    lines[list(bench.ARMS).index("grid")] = line("grid", 0.9700, "40.0 s")
+    lines[list(bench.ARMS).index("halving")] = line("halving", 0.9600, "not reached")
+    # Seed 1 stopped after one arm: left out. Other lines are ignored.
+    lines += [
+        "digits seed 1 grid: 31.0 s total, best validation 0.9700, test 0.9600, to target 31.0 s",
+        "noise",
+    ]
+    runs = bench.runs_from_log("\n".join(lines))
+    assert list(runs) == ["digits"] and [run.prep.seed for run in runs["digits"]] == [0]
+    run = runs["digits"][0]
+    assert run.target == 0.97
+    # The rebuilt traces give back the logged times to the seed's target.
+    assert run.results["grid"].time_to_target(run.target) == 40.0
+    assert run.results["optuna"].time_to_target(run.target) == 1.0 + list(bench.ARMS).index("optuna")
+    assert run.results["halving"].time_to_target(run.target) is None
+    assert "not logged" in bench.render_dataset("digits", runs["digits"])
