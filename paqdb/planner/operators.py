@@ -54,15 +54,19 @@ class ModelSearchOp(PhysicalOperator):
     label: str
     spec: Any  # paqdb.search.SearchSpec
     shape: Any = None  # paqdb.search.cost.DataShape, for the cost model
+    _cached_estimate: Any = field(default=None, init=False, repr=False, compare=False)
     name = "ModelSearch"
 
     def _estimate(self) -> Any:
+        """The cost model's plan (paqdb.search.cost.SearchEstimate), computed once per operator."""
         from paqdb.search.arms import available_memory
         from paqdb.search.cost import plan_search
 
         if self.shape is None:
             return None
-        return plan_search(self.spec, self.shape, memory_bytes=available_memory() // 4)
+        if self._cached_estimate is None:
+            self._cached_estimate = plan_search(self.spec, self.shape, memory_bytes=available_memory() // 4)
+        return self._cached_estimate
 
     def describe(self) -> dict[str, Any]:
         budget = self.spec.budget

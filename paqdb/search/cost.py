@@ -179,7 +179,7 @@ def plan_search(spec: SearchSpec, shape: DataShape, memory_bytes: int = 1 << 30)
         estimated = min(estimated, spec.budget.seconds)
     return SearchEstimate(
         strategy=spec.strategy,
-        allocation=_allocation(spec, round_resource),
+        allocation=_allocation(spec, round_resource, max((plan.max_units for plan in plans), default=1)),
         families=plans,
         configurations=configurations,
         seconds_all_to_completion=full,
@@ -187,13 +187,15 @@ def plan_search(spec: SearchSpec, shape: DataShape, memory_bytes: int = 1 << 30)
     )
 
 
-def _allocation(spec: SearchSpec, round_resource: int) -> str:
+def _allocation(spec: SearchSpec, round_resource: int, largest_units: int) -> str:
+    """The allocation rule in words; halving and Hyperband run their rungs up to the largest resource of
+    the chosen families, as :class:`~paqdb.search.tupaq_search.TuPAQSearch` does."""
     if spec.strategy == "tupaq":
         epsilon = DEFAULT_EPSILON if spec.epsilon is None else spec.epsilon
         return f"TuPAQ rounds of {round_resource}+ units, stop when error > (1 + {epsilon:g}) x best"
     if spec.strategy in ("successive_halving", "hyperband"):
         eta = spec.eta or DEFAULT_ETA
-        rungs = geometric_rungs(round_resource, max(round_resource + 1, 500), eta)
+        rungs = geometric_rungs(round_resource, max(round_resource + 1, largest_units), eta)
         name = "successive halving" if spec.strategy == "successive_halving" else "Hyperband brackets"
         return f"{name}, eta={eta}, rungs of {rungs} units"
     return "every configuration trains to completion"

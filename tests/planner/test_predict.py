@@ -208,7 +208,8 @@ def test_explain_shows_batches_rounds_and_the_estimated_cost(con: paqdb.Connecti
     search, families = plan(
         "USING SEARCH (strategy => 'hyperband', families => ['logistic'], batching => false)"
     )
-    assert "Hyperband brackets, eta=3, rungs of" in search and "batching=off" in search
+    # Logistic alone trains at most 50 epochs, so the rungs stop there: [17, 50] from 10 with eta 3.
+    assert "Hyperband brackets, eta=3, rungs of [17, 50] units" in search and "batching=off" in search
     assert "/round" not in families[0]
 
     search, families = plan("USING SEARCH (strategy => 'random', families => ['logistic'])")
