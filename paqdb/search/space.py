@@ -80,12 +80,30 @@ def first_value(candidates: SpaceValue, default: Any) -> Any:
             return float(math.sqrt(candidates.low * candidates.high))
         middle = (candidates.low + candidates.high) / 2
         return round(middle) if candidates.scale == "int" else float(middle)
-    return default if default in candidates else candidates[0]
+    # The listed candidate itself, not the default: a default of 1.0 among [0.1, 1, 10] is tried as 1, the
+    # value a later draw of that candidate gives, so the two are recognised as one configuration.
+    return next((candidate for candidate in candidates if _same_value(candidate, default)), candidates[0])
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal values of the same kind (True is not 1, 1.0 is 1)."""
+    return isinstance(a, bool) == isinstance(b, bool) and a == b
+
+
+def _canonical(value: Any) -> Any:
+    """``value`` with whole floats as ints (1.0 and 1 are one candidate), inside lists too."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    return value
 
 
 def configuration_key(configuration: Mapping[str, Any]) -> str:
-    """A canonical text form of a configuration, to recognise one already tried."""
-    return json.dumps(configuration, sort_keys=True, default=str)
+    """A canonical text form of a configuration, to recognise one already tried (``C=1.0`` and ``C=1`` are
+    the same configuration)."""
+    canonical = {name: _canonical(value) for name, value in configuration.items()}
+    return json.dumps(canonical, sort_keys=True, default=str)
 
 
 __all__ = [

@@ -12,6 +12,7 @@ import paqdb.search.random_search as random_search
 from paqdb.errors import InvalidParameterError, SearchInterrupted, TrainingError
 from paqdb.ml.model import TrainedModel
 from paqdb.search import ModelSearch, RandomSearch, SearchProgress, SearchSpec, search_for
+from paqdb.search.space import configuration_key
 from paqdb.search.spec import Budget
 
 # Cheap settings for the tree families keep every search here well under a second per trial.
@@ -119,6 +120,21 @@ def test_random_search_stops_when_a_finite_space_is_exhausted(classification_tab
     spec = SearchSpec.from_options({"families": ["logistic"], "C": [0.1, 1.0, 10.0], "budget": "20 trials"})
     result = RandomSearch().run(classification_table, "label", spec)
     assert sorted(t.hyperparameters["C"] for t in result.trials) == [0.1, 1.0, 10.0]
+
+
+def test_a_default_equal_to_a_listed_candidate_is_not_tried_twice(classification_table: pa.Table) -> None:
+    # logistic's default C is 1.0; the list has the int 1. Both are one configuration: the search tries
+    # each of the three values once and then stops (it used to try C=1.0 and C=1).
+    spec = SearchSpec.from_options({"families": ["logistic"], "C": [0.01, 1, 100], "budget": "20 trials"})
+    result = RandomSearch().run(classification_table, "label", spec)
+    assert sorted(t.hyperparameters["C"] for t in result.trials) == [0.01, 1, 100]
+    assert result.trials[0].hyperparameters["C"] == 1
+
+
+def test_configuration_key_treats_whole_floats_as_ints() -> None:
+    assert configuration_key({"C": 1.0, "layers": [64.0]}) == configuration_key({"C": 1, "layers": [64]})
+    assert configuration_key({"C": 1.5}) != configuration_key({"C": 1})
+    assert configuration_key({"fit_intercept": True}) != configuration_key({"fit_intercept": 1})
 
 
 def test_a_short_time_budget_still_returns_a_model_without_refit(classification_table: pa.Table) -> None:
