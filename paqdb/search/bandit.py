@@ -296,6 +296,7 @@ class ArmRecord:
             resource_name: self.resource_used,
             f"max_{resource_name}": self.max_resource,
             "rounds": len(self.rounds),
+            "search_rounds": [step.search_round for step in self.rounds],
             "round_scores": [step.score for step in self.rounds],
             "allocation": self.rule,
             "fate": self.fate,

