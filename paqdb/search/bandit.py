@@ -833,8 +833,9 @@ class TuPAQAllocator(_Allocator):
         Live slots to keep training at once, a slot being one arm or one batch of arms that train
         together (:func:`batch_key`); None starts every admitted arm and proposes none.
     propose : callable returning Arm or None, optional
-        Makes a new configuration's arm when a slot is free; None when the search space is exhausted.
-        Needs ``width``.
+        Makes a new configuration's arm when a slot is free; None when there is nothing to start now (the
+        space is exhausted, or the proposer keeps the slot empty: TuPAQ's search gives each family one
+        slot). It is asked again at the next free slot. Needs ``width``.
     budget : AllocationBudget, optional
         Deadline and/or number of arms; no limit by default.
     clock : callable returning seconds, default time.perf_counter
