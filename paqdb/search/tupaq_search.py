@@ -239,8 +239,9 @@ class _Proposer:
     slot empty rather than giving it to another family. Concurrent arms of one family would only slow
     each other down: the rule judges every arm against the best seen, not against its peers, so training
     a family's arms side by side delays its first complete model without telling the rule anything.
-    Measured on MNIST (seed 0, 24 configurations): the target was reached after 92 s with one slot per
-    family, after 130-190 s with 3 or 4 slots shared by all families, for the same total (393 s).
+    Measured on MNIST (seed 0, 24 configurations, one core): the target was reached after 85 s with one
+    slot per family (88.5 s in ``bench/search.py``), after 130-190 s with 3 or 4 slots shared by all
+    families, for about the same total (365-395 s).
     """
 
     def __init__(
