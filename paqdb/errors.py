@@ -22,6 +22,26 @@ token, and the hint: the form the shell prints.
 
 from __future__ import annotations
 
+MAX_EXCERPT_LINE = 100
+"""Longest statement line an error shows whole under its message."""
+
+EXCERPT_RADIUS = 40
+"""Characters shown either side of an error's column when its line is longer than MAX_EXCERPT_LINE."""
+
+MAX_MESSAGE = 2000
+"""Longest message or hint kept whole; a longer one keeps its start and end around a marker."""
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` itself when at most ``limit`` characters, else its start and end around a marker that
+    says how many characters were left out."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit * 3 // 4]
+    tail = text[-(limit // 5) :]
+    omitted = len(text) - len(head) - len(tail)
+    return f"{head} ... ({omitted:,} characters omitted) ... {tail}"
+
 
 class Warning(Exception):
     """Important warnings, such as data truncation (PEP 249)."""
@@ -42,13 +62,16 @@ class Error(Exception):
         statement: str | None = None,
         hint: str | None = None,
     ) -> None:
+        # A message or hint can quote the statement (DuckDB's own errors do); a huge one is cut so an
+        # error never echoes megabytes of SQL back to the user.
+        message = shorten(message)
         super().__init__(message)
         self.message = message
         self.sqlstate = sqlstate or self.default_sqlstate
         self.line = line
         self.column = column
         self.statement = statement
-        self.hint = hint
+        self.hint = shorten(hint) if hint is not None else None
 
     def with_position(self, line: int, column: int, statement: str) -> Error:
         """Attach a position (1-based) in ``statement`` and return ``self``."""
@@ -56,14 +79,26 @@ class Error(Exception):
         return self
 
     def caret_excerpt(self) -> str | None:
-        """The offending line of the statement with a caret under the error's column, or None."""
+        """The offending line of the statement with a caret under the error's column, or None.
+
+        A line longer than :data:`MAX_EXCERPT_LINE` is cut to :data:`EXCERPT_RADIUS` characters either
+        side of the column, with ``...`` where it was cut, so a generated or pasted statement of a
+        megabyte is not echoed back whole.
+        """
         if self.statement is None or self.line is None or self.column is None:
             return None
         lines = self.statement.splitlines() or [""]
         if not 1 <= self.line <= len(lines):
             return None
         text = lines[self.line - 1].expandtabs(1)
-        return f"{text}\n{' ' * (self.column - 1)}^"
+        caret = max(0, min(self.column - 1, len(text)))
+        start, end = 0, len(text)
+        if len(text) > MAX_EXCERPT_LINE:
+            start = max(0, caret - EXCERPT_RADIUS)
+            end = min(len(text), caret + EXCERPT_RADIUS + 1)
+        prefix = "..." if start > 0 else ""
+        suffix = "..." if end < len(text) else ""
+        return f"{prefix}{text[start:end]}{suffix}\n{' ' * (len(prefix) + caret - start)}^"
 
     def __str__(self) -> str:
         parts = [self.message]

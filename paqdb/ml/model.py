@@ -300,10 +300,18 @@ def _cast_to(values: pa.Array, arrow_type: pa.DataType) -> pa.Array:
 
 
 def _values_as(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
-    """Regression output in the label's type: integers rounded, decimals rounded to their scale."""
+    """Regression output in the label's type: integers rounded, decimals rounded to their scale.
+
+    An integer prediction beyond the type's range is clipped to it; a NaN prediction (a model that
+    diverged) is NULL rather than an arbitrary integer.
+    """
     if pa.types.is_integer(arrow_type):
         info = np.iinfo(arrow_type.to_pandas_dtype())
-        return pa.array(np.clip(np.rint(values), info.min, info.max).astype(info.dtype), arrow_type)
+        missing = np.isnan(values)
+        # Clip in floats first: float64 cannot hold int64's maximum, so clip to just inside it.
+        high = np.nextafter(float(info.max), 0.0) if info.bits == 64 else float(info.max)
+        clipped = np.clip(np.rint(np.where(missing, 0.0, values)), float(info.min), high)
+        return pa.array(clipped.astype(info.dtype), arrow_type, mask=missing if missing.any() else None)
     if pa.types.is_decimal(arrow_type):
         rounded = pc.round(pa.array(values), ndigits=arrow_type.scale)
         try:

@@ -8,6 +8,7 @@ splitter in :mod:`paqdb.sql.parse` hands them to DuckDB as written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,21 @@ from sqlglot.tokens import Token, TokenType
 
 from paqdb.errors import Error, InvalidParameterError
 from paqdb.sql import ast
+
+# sqlglot writes a token into some messages as its repr ("Expected table name but got <Token token_type:
+# TokenType.SENTINEL, text: SENTINEL, ...>"); users see the token's text instead.
+_TOKEN_REPR = re.compile(
+    r"<Token token_type: TokenType\.(\w+), text: (.*?), line: \d+, col: \d+, start: \d+.*?>"
+)
+
+
+def readable(message: str) -> str:
+    """``message`` with every sqlglot token repr replaced by the token's text (or "the end")."""
+
+    def token_text(match: re.Match[str]) -> str:
+        return "the end of the statement" if match.group(1) == "SENTINEL" else f"'{match.group(2)}'"
+
+    return _TOKEN_REPR.sub(token_text, message)
 
 
 class PositionedSyntaxError(Exception):
@@ -45,6 +61,7 @@ class PaqParser(DuckDBParser):
         self._raise_at(message, token)
 
     def _raise_at(self, message: str, token: Token | None, error: Error | None = None) -> None:
+        message = readable(message)
         at_end = self._at_end() and (
             token is None or token.token_type == TokenType.SENTINEL or token is self._prev
         )
@@ -179,7 +196,12 @@ class PaqParser(DuckDBParser):
 
     def _parse_load_dataset(self) -> ast.LoadDataset:
         name = self._parse_required_identifier("a dataset name")
-        target = self._parse_table_parts() if self._match(TokenType.ALIAS) else None
+        target = None
+        if self._match(TokenType.ALIAS):
+            if self._at_end() or self._curr.token_type not in self.ID_VAR_TOKENS | {TokenType.IDENTIFIER}:
+                self.raise_error("expected a table name after AS: LOAD DATASET <name> AS <table>")
+            target = self._parse_table_parts()
+            self._check_not_empty(target)
         return self.expression(ast.LoadDataset(this=name, target=target))
 
     _PAQ_RULES: tuple[tuple[tuple[str, ...], Callable[[Any], exp.Expression | None]], ...] = (
@@ -225,7 +247,15 @@ class PaqParser(DuckDBParser):
         identifier = self._parse_id_var(any_token=False)
         if identifier is None:
             self.raise_error(f"expected {what}")
+        self._check_not_empty(identifier, what)
         return identifier  # type: ignore[return-value]
+
+    def _check_not_empty(self, node: exp.Expr | None, what: str = "a table name") -> None:
+        """Refuse ``""``: DuckDB rejects zero-length names, so a model or column called that is a typo."""
+        parts = node.parts if isinstance(node, exp.Table) else [node]
+        if any(isinstance(part, exp.Identifier) and part.name == "" for part in parts):
+            token = self._prev
+            raise PositionedSyntaxError(f"expected {what}: a name cannot be empty", token.start, '""')
 
     def _expect_word(self, word: str, form: str) -> None:
         if not self._match_text_seq(word):

@@ -24,7 +24,7 @@ from sqlglot.errors import ParseError as SqlglotParseError
 from sqlglot.errors import TokenError
 from sqlglot.tokens import Token, TokenType
 
-from paqdb.errors import Error, ParseError
+from paqdb.errors import Error, ParseError, ProgrammingError
 from paqdb.sql import ast
 from paqdb.sql.dialect import Paq, PositionedSyntaxError
 
@@ -42,6 +42,14 @@ _PAQ_PREFIXES: tuple[tuple[str, ...], ...] = (
     ("CROWD", "LABEL"),
     ("CAUSAL", "FREQ"),
     ("LOAD", "DATASET"),
+)
+
+# What a misspelt first word or two is compared against for "did you mean" (DESCRIBE MODEL is paqdb's
+# only with a name after it, so it is not in _PAQ_PREFIXES).
+_SUGGESTED_PREFIXES: tuple[tuple[str, ...], ...] = (
+    *_PAQ_PREFIXES,
+    ("DESCRIBE", "MODEL"),
+    ("DESC", "MODEL"),
 )
 
 
@@ -80,6 +88,99 @@ class Statement:
         start = _start_of(node) if node is not None else None
         line, column = self.position(start if start is not None else _leading_space(self.text))
         return error.with_position(line, column, self.script)
+
+    def explain_failure(self, error: Error) -> Error:
+        """The error to show for plain SQL that failed in the engine: a misspelt paqdb statement gets a hint.
+
+        DuckDB reads ``SHOW MODLES`` as "show the table MODLES" and ``PREDCT y FROM t`` as a syntax
+        error at ``PREDCT``: right in DuckDB's terms, but what the user meant was paqdb's statement. When
+        the first words are a near miss of a paqdb statement's (``SHOW MODELS``, ``PREDICT``, ``CREATE
+        MODEL``, ...), the error keeps DuckDB's message and gets the hint "did you mean SHOW MODELS?".
+        ``DESCRIBE MODEL`` alone, when there is no table called ``model`` to describe, becomes "DESCRIBE
+        MODEL needs a model name". Only plain statements and syntax, name and binding errors
+        (:class:`~paqdb.errors.ProgrammingError`) are looked at; valid SQL never gets here.
+        """
+        if not self.is_plain or not isinstance(error, ProgrammingError) or error.hint:
+            return error
+        words = _leading_words(self.text)
+        if words[:3] in (["DESCRIBE", "MODEL"], ["DESC", "MODEL"]):
+            line, column = self.position(len(self.text))
+            return ParseError(
+                f"{' '.join(words)} needs a model name",
+                hint="write DESCRIBE MODEL <name>; SHOW MODELS lists the models "
+                '(to describe a table called model, write DESCRIBE "model")',
+            ).with_position(line, column, self.script)
+        prefix = suggested_prefix(words)
+        if prefix is not None:
+            usage = _USAGE.get(prefix)
+            error.hint = f"did you mean paqdb's {' '.join(prefix)}?" + (
+                f" It reads: {usage}" if usage else ""
+            )
+        return error
+
+
+_USAGE: dict[tuple[str, ...], str] = {
+    ("PREDICT",): "PREDICT <column> FROM <table> GIVEN <labeled table> | USING MODEL <name>",
+    ("CREATE", "MODEL"): "CREATE MODEL <name> PREDICT <column> FROM <table>",
+    ("CREATE", "OR", "REPLACE", "MODEL"): "CREATE OR REPLACE MODEL <name> PREDICT <column> FROM <table>",
+    ("DROP", "MODEL"): "DROP MODEL [IF EXISTS] <name>",
+    ("DESCRIBE", "MODEL"): "DESCRIBE MODEL <name>",
+    ("DESC", "MODEL"): "DESC MODEL <name>",
+    ("CLEAN",): "CLEAN <table> PREDICT <column> [USING MODEL <name>] [WITH (...)]",
+    ("CROWD", "LABEL"): "CROWD LABEL <column> FROM <table> [GIVEN <labeled>] [WITH (...)]",
+    ("CAUSAL", "FREQ"): "CAUSAL FREQ <x>, <y> FROM <table> TIME <column>",
+    ("LOAD", "DATASET"): "LOAD DATASET <name> [AS <table>]",
+}
+
+
+def _leading_words(text: str, count: int = 4) -> list[str]:
+    """The first ``count`` words of ``text``, upper-cased; a string or quoted name ends the words."""
+    try:
+        tokens = _TOKENIZER_DIALECT.tokenize(text)
+    except TokenError:
+        return []
+    words = []
+    for token in tokens[:count]:
+        if token.token_type in (TokenType.STRING, TokenType.IDENTIFIER) or not token.text.isalpha():
+            break
+        words.append(token.text.upper())
+    return words
+
+
+def suggested_prefix(words: list[str]) -> tuple[str, ...] | None:
+    """The paqdb statement prefix that ``words`` (upper-cased leading words) nearly spell, or None.
+
+    Each word may be off by one edit (insert, delete, replace, or swap two neighbours) when it is five
+    letters or shorter and by two when longer, at most two edits in all, and at least one: words that
+    spell a prefix exactly are paqdb's statement already (or, like ``DESCRIBE MODEL`` alone, meant as
+    DuckDB's). The closest prefix wins, the longer one on a tie.
+    """
+    best: tuple[int, int, tuple[str, ...]] | None = None
+    for prefix in _SUGGESTED_PREFIXES:
+        if len(words) < len(prefix):
+            continue
+        distances = [_edit_distance(w, p) for w, p in zip(words, prefix, strict=False)]
+        if any(d > (1 if len(p) <= 5 else 2) for d, p in zip(distances, prefix, strict=True)):
+            continue
+        total = sum(distances)
+        if 1 <= total <= 2 and (best is None or (total, -len(prefix)) < best[:2]):
+            best = (total, -len(prefix), prefix)
+    return best[2] if best is not None else None
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, replacements and adjacent swaps."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[len(b)]
 
 
 def _start_of(node: exp.Expression) -> int | None:

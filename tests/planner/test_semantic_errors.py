@@ -93,6 +93,15 @@ def _catalog_rows(con: paqdb.Connection) -> list[tuple[str, int]]:
             "colour",
             None,
         ),
+        (
+            # 4 feature columns cannot give 1000 principal components: refused at the option, not
+            # silently clamped (issue 8)
+            "PREDICT species FROM iris_test GIVEN iris_train USING SEARCH (pca => 1000)",
+            errors.InvalidParameterError,
+            63,
+            "pca => 1000",
+            "or fewer",
+        ),
         ("LOAD DATASET nothing_here", errors.InvalidParameterError, 14, "nothing_here", "adult"),
         ("CLEAN iris PREDICT species", errors.NotYetSupportedError, 1, "CLEAN", None),
         ("CROWD LABEL species FROM iris", errors.NotYetSupportedError, 1, "CROWD LABEL", None),
