@@ -1,7 +1,9 @@
 """Result tables as text: one renderer per output mode of the shell (box, csv, json, markdown, line).
 
-Every renderer takes a :class:`pyarrow.Table` and yields text pieces (lines or small blocks, each ending
-in a newline), so a long CSV or JSON result streams to the terminal without being built in memory first.
+Every renderer takes a :class:`pyarrow.Table`, or a statement's :class:`~paqdb.engines.base.ExecResult`
+(whose rows come from DuckDB's own conversion, so a ``UHUGEINT``, a ``TIMETZ`` offset or a date past
+year 9999 reads as DuckDB gives it), and yields text pieces (lines or small blocks, each ending in a
+newline), so a long CSV or JSON result streams to the terminal without being built in memory first.
 Values are shown the way DuckDB's own shell shows them: ``NULL`` for a missing value, ``true``/``false``
 for booleans, lists as ``[1, 2]``.
 
@@ -25,15 +27,17 @@ import functools
 import io
 import json
 import math
+import re
 import unicodedata
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import pyarrow as pa
 
-from paqdb.engines.base import Column
+from paqdb.engines.base import Column, ExecResult
 
 OUTPUT_MODES: tuple[str, ...] = ("box", "csv", "json", "markdown", "line")
 """The output formats ``.mode`` and ``--mode`` accept."""
@@ -125,6 +129,31 @@ def cell_text(value: Any, *, null: str = NULL_TEXT) -> str:
     return str(value)
 
 
+def value_text(value: Any, *, null: str = NULL_TEXT) -> str:
+    """How a value from DuckDB's own Python conversion reads in a cell.
+
+    As :func:`cell_text`, except for the types DuckDB converts differently from Arrow: a MAP is a dict
+    (``{k: v}``), an unnamed STRUCT or an ARRAY a tuple (``(1, 'a')``).
+    """
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_nested_value_text(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(_nested_value_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ", ".join(f"{_nested_value_text(k)}: {_nested_value_text(v)}" for k, v in value.items())
+            + "}"
+        )
+    return cell_text(value, null=null)
+
+
+def _nested_value_text(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return value_text(value)
+
+
 def _nested_text(value: Any) -> str:
     if isinstance(value, str) and not isinstance(value, RawText):
         return "'" + value.replace("'", "''") + "'"
@@ -171,6 +200,16 @@ def json_value(value: Any) -> Any:
 def is_numeric(data_type: pa.DataType) -> bool:
     """True for the Arrow types the box and markdown formats right-align: integers, floats, decimals."""
     return pa.types.is_integer(data_type) or pa.types.is_floating(data_type) or pa.types.is_decimal(data_type)
+
+
+_NUMERIC_SQL = re.compile(
+    r"(U?(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT)|INT\d*|FLOAT\d*|REAL|DOUBLE|DECIMAL|NUMERIC)(\(.*\))?",
+    re.IGNORECASE,
+)
+
+
+def _is_numeric_sql(sql_type: str) -> bool:
+    return _NUMERIC_SQL.fullmatch(sql_type.strip()) is not None
 
 
 def display_width(text: str) -> int:
@@ -226,6 +265,77 @@ def _rows(table: pa.Table) -> Iterator[list[Any]]:
     for start in range(0, table.num_rows, _BATCH_ROWS):
         chunk = table.slice(start, _BATCH_ROWS)
         yield from (list(row) for row in zip(*(python_values(c) for c in chunk.columns), strict=True))
+
+
+Renderable: TypeAlias = pa.Table | ExecResult
+"""What the renderers take: an Arrow table, or a statement's result."""
+
+
+class _Source:
+    """The rows to render, their column names and types, and how a value reads as text."""
+
+    def __init__(self, data: Renderable, columns: Sequence[Column] | None = None) -> None:
+        self.table: pa.Table | None = None
+        self.result_rows = None
+        if isinstance(data, ExecResult):
+            columns = data.columns
+            rows = data.rows
+            if rows is not None:
+                from paqdb.engines.rows import ArrowRows  # paqdb's own results stay Arrow
+
+                if isinstance(rows, ArrowRows):
+                    self.table = rows.arrow()
+                else:
+                    self.result_rows = rows
+            else:
+                self.table = pa.table({})
+        else:
+            self.table = data
+        if self.table is not None:
+            self.names = list(self.table.column_names)
+            self.types = _type_names(self.table, columns)
+            self.numeric = [is_numeric(t) for t in self.table.schema.types]
+            self.text: Callable[..., str] = cell_text
+        else:
+            assert columns is not None
+            self.names = [c.name for c in columns]
+            self.types = [c.type.strip('"').lower() for c in columns]
+            self.numeric = [_is_numeric_sql(c.type) for c in columns]
+            self.text = value_text
+
+    def rows(self) -> Iterator[list[Any]]:
+        """Every row, converted a batch at a time."""
+        if self.table is not None:
+            yield from _rows(self.table)
+            return
+        assert self.result_rows is not None
+        while batch := self.result_rows.fetchmany(_BATCH_ROWS):
+            yield from (list(row) for row in batch)
+
+    def head_tail(self, max_rows: int) -> tuple[list[list[Any]], list[list[Any]], int]:
+        """The first and last rows that a box of ``max_rows`` rows shows (0: all), and the row count."""
+        head_count = (max_rows + 1) // 2
+        if self.table is not None:
+            total = self.table.num_rows
+            if max_rows > 0 and total > max_rows:
+                head = list(_rows(self.table.slice(0, head_count)))
+                return head, list(_rows(self.table.slice(total - (max_rows - head_count)))), total
+            return list(_rows(self.table)), [], total
+        kept: list[list[Any]] = []
+        tail: deque[list[Any]] = deque()
+        total = 0
+        for row in self.rows():  # streamed: only the rows shown are kept
+            total += 1
+            if max_rows <= 0 or len(kept) < head_count:
+                kept.append(row)
+            else:
+                tail.append(row)
+                if len(tail) > max_rows - head_count:
+                    tail.popleft()
+        if max_rows > 0 and total <= max_rows:  # everything fits: no gap
+            kept.extend(tail)
+            tail.clear()
+        return kept, list(tail), total
 
 
 # -- box ----------------------------------------------------------------------------------------------
@@ -298,7 +408,7 @@ def _layout(natural: list[int], minimum: list[int], max_width: int | None) -> _L
 
 
 def render_box(
-    table: pa.Table,
+    table: Renderable,
     *,
     columns: Sequence[Column] | None = None,
     max_width: int | None = None,
@@ -312,24 +422,17 @@ def render_box(
     behind a ``…`` column. Cells may hold several lines (an EXPLAIN plan).
 
     Args:
-        table: the rows.
+        table: the rows: an Arrow table or a statement's result.
         columns: the SQL name and type of each column, for the type header (Arrow types otherwise).
         max_width: the terminal width to fit.
         max_rows: the most rows to show.
     """
-    total_rows = table.num_rows
-    if max_rows > 0 and total_rows > max_rows:
-        head_count = (max_rows + 1) // 2
-        head = table.slice(0, head_count)
-        tail = table.slice(total_rows - (max_rows - head_count))
-    else:
-        head, tail = table, table.slice(total_rows)
-    names = list(table.column_names)
-    types = _type_names(table, columns)
-    numeric = [is_numeric(t) for t in table.schema.types]
+    source = _Source(table, columns)
+    head, tail, total_rows = source.head_tail(max_rows)
+    names, types, numeric, text = source.names, source.types, source.numeric, source.text
     aligns = ["right" if n else "left" for n in numeric]
-    head_rows = [[_cell_lines(cell_text(v)) for v in row] for row in _rows(head)]
-    tail_rows = [[_cell_lines(cell_text(v)) for v in row] for row in _rows(tail)]
+    head_rows = [[_cell_lines(text(v)) for v in row] for row in head]
+    tail_rows = [[_cell_lines(text(v)) for v in row] for row in tail]
 
     values_width = [1] * len(names)
     for row in head_rows + tail_rows:
@@ -389,13 +492,14 @@ def _footer(total_rows: int, shown_rows: int, total_columns: int, shown_columns:
 # -- csv, json, markdown, line ------------------------------------------------------------------------
 
 
-def render_csv(table: pa.Table) -> Iterator[str]:
+def render_csv(table: Renderable) -> Iterator[str]:
     """Yield ``table`` as CSV: a header line, then one line per row; NULL is an empty field."""
+    source = _Source(table)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.column_names)
-    for count, row in enumerate(_rows(table), 1):
-        writer.writerow([cell_text(v, null="") for v in row])
+    writer.writerow(source.names)
+    for count, row in enumerate(source.rows(), 1):
+        writer.writerow([source.text(v, null="") for v in row])
         if count % _BATCH_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -403,34 +507,30 @@ def render_csv(table: pa.Table) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def render_json(table: pa.Table) -> Iterator[str]:
+def render_json(table: Renderable) -> Iterator[str]:
     """Yield ``table`` as a JSON array of objects, one row per line; NULL, NaN and infinities are null."""
-    names = list(table.column_names)
+    source = _Source(table)
+    names = source.names
     first = True
-    for row in _rows(table):
+    for row in source.rows():
         record = {name: json_value(value) for name, value in zip(names, row, strict=True)}
         yield ("[" if first else ",\n") + json.dumps(record, ensure_ascii=False)
         first = False
     yield "[]\n" if first else "]\n"
 
 
-def _markdown_cell(value: Any) -> str:
-    return (
-        cell_text(value)
-        .replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("\r\n", "<br>")
-        .replace("\n", "<br>")
-    )
+def _markdown_cell(value: Any, text: Callable[..., str] = cell_text) -> str:
+    return text(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
 
 
-def render_markdown(table: pa.Table) -> Iterator[str]:
+def render_markdown(table: Renderable) -> Iterator[str]:
     """Yield ``table`` as a GitHub-flavoured Markdown table with aligned columns (numbers to the right)."""
-    names = [_markdown_cell(n) for n in table.column_names]
+    source = _Source(table)
+    names = [_markdown_cell(n) for n in source.names]
     if not names:
         return
-    aligns = ["right" if is_numeric(t) else "left" for t in table.schema.types]
-    rows = [[_markdown_cell(v) for v in row] for row in _rows(table)]
+    aligns = ["right" if n else "left" for n in source.numeric]
+    rows = [[_markdown_cell(v, source.text) for v in row] for row in source.rows()]
     widths = [max(3, display_width(n), *(display_width(r[i]) for r in rows)) for i, n in enumerate(names)]
     yield "| " + " | ".join(_pad(n, w, "left") for n, w in zip(names, widths, strict=True)) + " |\n"
     yield (
@@ -445,27 +545,30 @@ def render_markdown(table: pa.Table) -> Iterator[str]:
         yield "| " + " | ".join(_pad(c, w, a) for c, w, a in zip(row, widths, aligns, strict=True)) + " |\n"
 
 
-def render_line(table: pa.Table) -> Iterator[str]:
+def render_line(table: Renderable) -> Iterator[str]:
     """Yield ``table`` one ``column = value`` line per column and row, rows separated by a blank line."""
-    names = list(table.column_names)
+    source = _Source(table)
+    names = source.names
     width = max((display_width(n) for n in names), default=0)
-    for index, row in enumerate(_rows(table)):
+    for index, row in enumerate(source.rows()):
         lines = ["\n"] if index else []
         for name, value in zip(names, row, strict=True):
-            text = cell_text(value).replace("\n", "\n" + " " * (width + 3))
+            text = source.text(value).replace("\n", "\n" + " " * (width + 3))
             lines.append(f"{_pad(name, width, 'right')} = {text}\n")
         yield "".join(lines)
 
 
 def render(
-    table: pa.Table,
+    table: Renderable,
     mode: str,
     *,
     columns: Sequence[Column] | None = None,
     max_width: int | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
 ) -> Iterator[str]:
-    """Yield ``table`` rendered in output mode ``mode`` (one of :data:`OUTPUT_MODES`).
+    """Yield ``table`` (an Arrow table or a statement's result) rendered in output mode ``mode``.
+
+    ``mode`` is one of :data:`OUTPUT_MODES`. A result's rows are read as they are rendered.
 
     ``columns``, ``max_width`` and ``max_rows`` apply to the box format only; the others show every row.
 
@@ -485,7 +588,7 @@ def render(
     raise ValueError(f"unknown output mode {mode!r}; the modes are {', '.join(OUTPUT_MODES)}")
 
 
-def render_text(table: pa.Table, mode: str, **options: Any) -> str:
+def render_text(table: Renderable, mode: str, **options: Any) -> str:
     """:func:`render` joined into one string."""
     return "".join(render(table, mode, **options))
 
@@ -507,4 +610,5 @@ __all__ = [
     "render_line",
     "render_markdown",
     "render_text",
+    "value_text",
 ]
