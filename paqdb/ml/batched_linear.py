@@ -46,6 +46,7 @@ relative) of 1, and the tests find the trajectories equal, as for the smooth los
 >>> y = (X[:, 0] > 0).astype(int)
 >>> trainer = BatchedLinearTrainer("logistic", [{"C": 0.1}, {"C": 10.0}]).start(X, y)
 >>> trainer.advance(20)
+20
 >>> sorted(trainer.scores(X, y, "accuracy"))
 [0, 1]
 >>> trainer.estimator(1).predict(X[:3]).tolist() == y[:3].tolist()
@@ -55,7 +56,8 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias
 
@@ -452,21 +454,40 @@ class BatchedLinearTrainer:
         self._require_started()
         return [int(index) for index in self._active]
 
-    def advance(self, iterations: int) -> None:
-        """Train every active configuration for ``iterations`` more epochs (passes over the training rows).
+    def advance(
+        self,
+        iterations: int,
+        *,
+        deadline: float | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> int:
+        """Train every active configuration for ``iterations`` more epochs (passes over the training rows);
+        the epochs run.
 
         An epoch is one gradient step on all rows (full batch) or one step per mini-batch, in an order drawn
         from ``seed`` that is the same for every configuration.
+
+        With a ``deadline`` (a time of ``clock``), no epoch starts once the deadline has passed or once the
+        slowest epoch so far would end after it, so fewer than ``iterations`` epochs may run (none when the
+        deadline has already passed): a time budget holds to within one epoch.
         """
         self._require_started()
         if isinstance(iterations, bool) or not isinstance(iterations, int | np.integer) or iterations < 0:
             raise ValueError(f"iterations must be a non-negative whole number, got {iterations!r}")
         if len(self._active) == 0:
-            return
-        for _ in range(int(iterations)):
+            return 0
+        slowest = 0.0
+        for done in range(int(iterations)):
+            if deadline is not None:
+                now = clock()
+                if now >= deadline or now + slowest > deadline:
+                    return done
+            started = clock()
             self._run_epoch()
             self._epoch += 1
             self.epochs_[self._active] += 1
+            slowest = max(slowest, clock() - started)
+        return int(iterations)
 
     def _run_epoch(self) -> None:
         matrix, n_rows = self._matrix, self._matrix.shape[0]

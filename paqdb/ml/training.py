@@ -6,8 +6,9 @@ The search (:mod:`paqdb.search`) uses these pieces to prepare data once and fit 
 
 from __future__ import annotations
 
+import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.base import BaseEstimator
+from sklearn.ensemble._forest import BaseForest
+from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import BaseHistGradientBoosting
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
 from threadpoolctl import threadpool_limits
 
 from paqdb.errors import InvalidParameterError, TrainingError, UndefinedColumnError
@@ -260,6 +264,182 @@ def split_rows(target: np.ndarray, task: Task, fraction: float, seed: int) -> tu
     return train, validation
 
 
+DEADLINE_PROBE_UNITS = 1
+"""Trees or boosting iterations a fit under a deadline trains first, to time them, before it decides whether
+the rest fits. One unit: however large the data, the first step is the smallest the estimator can take."""
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """A fit under a deadline: the estimator and whether the deadline cut it short.
+
+    Attributes
+    ----------
+    estimator : BaseEstimator
+        Fitted and usable whether or not it was cut short; a cut forest or boosted model has its
+        ``n_estimators`` / ``max_iter`` set to what it trained.
+    cut_short : bool
+        The deadline stopped training before the configuration's trees, iterations or epochs were done.
+    units : int or None
+        Trees (forest), iterations (boosting) or epochs (MLP) trained; None for other estimators.
+    resource : str or None
+        The hyperparameter those units count (``n_estimators``, ``max_iter``).
+    requested : int or None
+        The units the configuration asked for.
+    """
+
+    estimator: BaseEstimator
+    cut_short: bool = False
+    units: int | None = None
+    resource: str | None = None
+    requested: int | None = None
+
+
+def fit_within(
+    estimator: BaseEstimator,
+    matrix: np.ndarray,
+    target: np.ndarray,
+    deadline: float | None,
+    *,
+    clock: Callable[[], float] = time.perf_counter,
+    seconds_per_unit: float | None = None,
+) -> FitOutcome:
+    """Fit ``estimator``, stopping at ``deadline`` (a time of ``clock``) where the estimator can stop.
+
+    The caller sets threads and warning filters (:func:`fit_estimator` does). How each kind stops:
+
+    * Random forests grow their trees in chunks (``warm_start``), the deadline checked between chunks;
+      boosting (HistGradientBoosting) adds its iterations the same way. A first chunk of
+      :data:`DEADLINE_PROBE_UNITS` times a unit (unless ``seconds_per_unit`` is known); when the rest is
+      then expected to fit before the deadline it is trained in one more call, otherwise in chunks of about
+      half the time left, and no chunk starts that would not finish in time. Chunked fits equal one fit
+      (the same trees, the same early-stopping split), so a deadline changes where training ends, never
+      what it learns.
+    * An MLP checks the deadline after every epoch (scikit-learn's own per-epoch hook); on a deadline it
+      ends as after an interrupt, with the best weights its early stopping kept. A real Ctrl-C, which
+      scikit-learn's MLP swallows with a warning, is raised again.
+    * Every other estimator (the linear solvers, kernel approximation) runs to its own iteration cap: their
+      solvers (lbfgs, liblinear, cholesky) have no stopping hook, and running them in a worker that could be
+      abandoned would copy the training matrix into another process (or keep burning a core in an orphaned
+      thread). A search does not start such a fit when its measured time would not end before the
+      deadline.
+
+    Without a deadline this is ``estimator.fit(matrix, target)``.
+    """
+    if deadline is None:
+        estimator.fit(matrix, target)
+        return FitOutcome(estimator)
+    if isinstance(estimator, BaseForest):
+        return _grow_in_chunks(
+            estimator, "n_estimators", matrix, target, deadline, clock, seconds_per_unit, _forest_units
+        )
+    if isinstance(estimator, BaseHistGradientBoosting):
+        return _grow_in_chunks(
+            estimator, "max_iter", matrix, target, deadline, clock, seconds_per_unit, _boosting_units
+        )
+    if isinstance(estimator, BaseMultilayerPerceptron) and hasattr(estimator, "_update_no_improvement_count"):
+        return _fit_mlp_within(estimator, matrix, target, deadline, clock)
+    estimator.fit(matrix, target)
+    return FitOutcome(estimator)
+
+
+def _forest_units(estimator: BaseEstimator) -> int:
+    return len(getattr(estimator, "estimators_", ()))
+
+
+def _boosting_units(estimator: BaseEstimator) -> int:
+    return int(getattr(estimator, "n_iter_", 0) or 0)
+
+
+def _grow_in_chunks(
+    estimator: BaseEstimator,
+    resource: str,
+    matrix: np.ndarray,
+    target: np.ndarray,
+    deadline: float,
+    clock: Callable[[], float],
+    seconds_per_unit: float | None,
+    units_of: Callable[[BaseEstimator], int],
+) -> FitOutcome:
+    params = estimator.get_params()
+    requested = int(params[resource])
+    warm = bool(params.get("warm_start")) and units_of(estimator) > 0
+    done = units_of(estimator) if warm else 0
+    rate = seconds_per_unit
+    cut_short = False
+    while done < requested:
+        left = requested - done
+        remaining = deadline - clock()
+        if rate is None:
+            chunk = min(left, DEADLINE_PROBE_UNITS)
+        elif rate * left <= remaining:
+            chunk = left
+        elif done > 0 and (remaining <= 0 or rate > remaining):
+            # Not even one more tree or iteration would end in time: stop here, with a usable model.
+            cut_short = True
+            break
+        else:
+            chunk = max(1, min(left, int(0.5 * remaining / rate)))
+        estimator.set_params(warm_start=done > 0, **{resource: done + chunk})
+        started = clock()
+        estimator.fit(matrix, target)
+        trained = units_of(estimator)
+        if trained > done:
+            rate = (clock() - started) / (trained - done)
+        if trained < done + chunk:
+            done = trained  # the estimator's own early stopping ended it: converged, not cut
+            break
+        done = trained
+    # The estimator says what it is: a cut forest of 37 trees has n_estimators 37, and a fitted model
+    # that is refitted later starts afresh unless the caller asks for a warm start again.
+    estimator.set_params(warm_start=warm, **{resource: done if cut_short else requested})
+    return FitOutcome(estimator, cut_short, done, resource, requested)
+
+
+class _DeadlineReached(KeyboardInterrupt):
+    """Raised from an MLP's per-epoch hook; scikit-learn's MLP ends its fit on a KeyboardInterrupt."""
+
+
+def _fit_mlp_within(
+    estimator: BaseEstimator,
+    matrix: np.ndarray,
+    target: np.ndarray,
+    deadline: float,
+    clock: Callable[[], float],
+) -> FitOutcome:
+    # scikit-learn's MLP calls _update_no_improvement_count after every epoch and ends the fit cleanly
+    # (restoring the best weights under early stopping) on a KeyboardInterrupt. The hook is set on the
+    # instance only for this fit and removed after, so the stored model carries nothing of it.
+    hook = type(estimator)._update_no_improvement_count
+    reached = False
+
+    def check_deadline(*args: Any, **kwargs: Any) -> None:
+        nonlocal reached
+        hook(estimator, *args, **kwargs)
+        if clock() >= deadline:
+            reached = True
+            raise _DeadlineReached
+
+    estimator.__dict__["_update_no_improvement_count"] = check_deadline
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.filterwarnings("always", message="Training interrupted by user")
+            estimator.fit(matrix, target)
+    finally:
+        estimator.__dict__.pop("_update_no_improvement_count", None)
+    interrupted = False
+    for warning in caught:
+        if "Training interrupted by user" in str(warning.message):
+            interrupted = True
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if interrupted and not reached:
+        raise KeyboardInterrupt  # a real Ctrl-C, which scikit-learn turned into a warning
+    requested = int(estimator.get_params()["max_iter"])
+    epochs = int(getattr(estimator, "n_iter_", 0))
+    return FitOutcome(estimator, reached, epochs, "max_iter", requested)
+
+
 def fit_estimator(
     family: ModelFamily,
     task: Task,
@@ -271,6 +451,23 @@ def fit_estimator(
 ) -> BaseEstimator:
     """Build and fit one estimator of ``family``; a joblib-parallel one (a forest) then predicts without
     worker processes or threads, since scoring calls it on small batches."""
+    return fit_estimator_within(family, task, hyperparameters, seed, matrix, target, shape).estimator
+
+
+def fit_estimator_within(
+    family: ModelFamily,
+    task: Task,
+    hyperparameters: Mapping[str, Any] | None,
+    seed: int,
+    matrix: np.ndarray,
+    target: np.ndarray,
+    shape: TrainingShape | None = None,
+    *,
+    deadline: float | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> FitOutcome:
+    """:func:`fit_estimator` under a deadline (a time of ``clock``): see :func:`fit_within` for how each
+    family stops; the outcome says whether the deadline cut the fit short."""
     shape = shape or TrainingShape(len(target))
     estimator = family.build(task, hyperparameters, seed, shape)
     with (
@@ -279,11 +476,11 @@ def fit_estimator(
     ):
         # An iteration cap reached is a budget decision here, not a problem to report per trial.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(matrix, target)
+        outcome = fit_within(estimator, matrix, target, deadline, clock=clock)
     if "n_jobs" in estimator.get_params():
         # Scoring runs in small batches, where starting worker threads costs more than it saves.
         estimator.set_params(n_jobs=None)
-    return estimator
+    return outcome
 
 
 def train_model(
@@ -328,10 +525,14 @@ def train_model(
 
 
 __all__ = [
+    "DEADLINE_PROBE_UNITS",
     "DEFAULT_VALIDATION_FRACTION",
     "MAX_CLASSIFICATION_INTEGERS",
+    "FitOutcome",
     "TrainingData",
     "fit_estimator",
+    "fit_estimator_within",
+    "fit_within",
     "infer_task",
     "prepare_training_data",
     "split_rows",

@@ -27,6 +27,7 @@ converges at once to a poor model (a logistic regression with a tiny ``C``) is s
 from __future__ import annotations
 
 import os
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
@@ -44,6 +45,7 @@ from paqdb.ml.batched_linear import (
     batch_size_for,
 )
 from paqdb.ml.families import ModelFamily, TrainingShape
+from paqdb.ml.training import FitOutcome, fit_within
 from paqdb.search.random_search import TrialRunner
 
 BATCHED_FAMILIES: frozenset[str] = frozenset({"logistic", "linear_svm"})
@@ -71,14 +73,22 @@ INCREMENTAL_FAMILIES: frozenset[str] = frozenset({"logistic"})
 """Warm-start families whose resource counts the iterations of one ``fit`` call rather than the total."""
 
 
-def _fit(estimator: BaseEstimator, matrix: np.ndarray, target: np.ndarray, shape: TrainingShape) -> None:
-    """``estimator.fit`` as :func:`~paqdb.ml.training.fit_estimator` runs it (threads, warnings)."""
+def _fit(
+    estimator: BaseEstimator,
+    matrix: np.ndarray,
+    target: np.ndarray,
+    shape: TrainingShape,
+    deadline: float | None = None,
+    seconds_per_unit: float | None = None,
+) -> FitOutcome:
+    """``estimator.fit`` as :func:`~paqdb.ml.training.fit_estimator` runs it (threads, warnings), stopping
+    at ``deadline`` where the estimator can (:func:`~paqdb.ml.training.fit_within`)."""
     with (
         threadpool_limits(limits=1) if shape.single_threaded else nullcontext(),
         warnings.catch_warnings(),
     ):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(matrix, target)
+        return fit_within(estimator, matrix, target, deadline, seconds_per_unit=seconds_per_unit)
 
 
 def _iterations(estimator: BaseEstimator) -> int | None:
@@ -124,6 +134,9 @@ class ConfigurationArm(_SearchArm):
         self._resource_used = 0
         self._steps = 0
         self._converged = False
+        self._deadline: float | None = None
+        self._cut_short = False
+        self._seconds = 0.0
         plan = runner.plan
         if family.resource is not None:
             built = family.build(plan.task, self.configuration, plan.seed, self.shape)
@@ -141,12 +154,24 @@ class ConfigurationArm(_SearchArm):
     batch_key: Any = None
     """Arms with the same key train together and take one live slot (None: a slot of its own)."""
 
+    @property
+    def cut_short(self) -> bool:
+        """Whether the deadline stopped the last :meth:`advance` short of its target."""
+        return self._cut_short
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """When the next :meth:`advance` must stop (a :func:`time.perf_counter` time): forests and boosting
+        stop between chunks of trees or iterations, an MLP between epochs; a family fitted in one solver
+        call (ridge, kernel approximation) cannot stop and the allocator does not start it late."""
+        self._deadline = deadline
+
     def release(self) -> None:
         """The allocator is done with this arm; nothing to free for an arm on its own estimator."""
 
-    def refit(self) -> BaseEstimator:
-        """The trained configuration fitted on every row (training and validation)."""
-        return self.runner.refit(self.model_family, self.trained_configuration())
+    def refit(self, deadline: float | None = None) -> BaseEstimator | None:
+        """The trained configuration fitted on every row (training and validation); None when ``deadline``
+        cut the refit short."""
+        return self.runner.refit(self.model_family, self.trained_configuration(), deadline=deadline)
 
     def trained_configuration(self) -> dict[str, Any]:
         """The configuration with its resource set to the units trained (what the final refit uses)."""
@@ -160,6 +185,10 @@ class ConfigurationArm(_SearchArm):
         before = self._resource_used
         family, plan, y = self.model_family, self.runner.plan, self.runner.train_target
         name = family.resource
+        deadline = self._deadline
+        rate = self._seconds / before if before else None
+        started = time.perf_counter()
+        cut = False
         if name is None:
             estimator = family.build(plan.task, self.configuration, plan.seed, self.shape)
             _fit(estimator, self.train, y, self.shape)
@@ -172,7 +201,7 @@ class ConfigurationArm(_SearchArm):
                 estimator = family.build(plan.task, first, plan.seed, self.shape)
             else:
                 estimator.set_params(warm_start=True, **{name: target - before if incremental else target})
-            _fit(estimator, self.train, y, self.shape)
+            cut = _fit(estimator, self.train, y, self.shape, deadline, rate).cut_short
             if incremental:
                 ran = _iterations(estimator) or (target - before)
                 used, converged = before + ran, ran < target - before
@@ -180,12 +209,19 @@ class ConfigurationArm(_SearchArm):
                 used, converged = len(estimator.estimators_), False
             else:
                 done = _iterations(estimator) or target
-                used, converged = done, done < target
+                used, converged = done, done < target and not cut
         else:
             estimator = family.build(plan.task, {**self.configuration, name: target}, plan.seed, self.shape)
-            _fit(estimator, self.train, y, self.shape)
+            cut = _fit(estimator, self.train, y, self.shape, deadline).cut_short
             iterations = _iterations(estimator)
-            used, converged = target, iterations is not None and iterations < target
+            used, converged = target, iterations is not None and iterations < target and not cut
+            if cut:
+                used = iterations or 0
+                if used <= before and self.estimator is not None:
+                    # Refitted from scratch and stopped before where it was: the earlier model stays.
+                    estimator, used = self.estimator, before
+        self._cut_short = cut
+        self._seconds += time.perf_counter() - started
         self.estimator = estimator
         self._resource_used = max(used, before)
         self._converged = converged
@@ -269,6 +305,10 @@ class BatchedLinearGroup:
         self._released: set[int] = set()
         self.passes = 0
         """Passes over the training data (epochs) the group's trainers have made."""
+        self.deadline: float | None = None
+        """When training must stop (a perf_counter time): no epoch starts that would end after it."""
+        self.cut_short = False
+        """Whether the deadline stopped the last training call short of its target."""
 
     @property
     def size(self) -> int:
@@ -298,7 +338,8 @@ class BatchedLinearGroup:
                 ]
                 if leaving:
                     trainer.drop(leaving)
-                trainer.advance(target - epochs)
+                ran = trainer.advance(target - epochs, deadline=self.deadline)
+                self.cut_short = ran < target - epochs
                 scores = trainer.scores(
                     self.validation,
                     self.runner.validation_target,
@@ -308,7 +349,7 @@ class BatchedLinearGroup:
                 for member, (owner, place) in enumerate(self._places):
                     if owner == number and place in scores:
                         self._scores[member] = scores[place]
-                self.passes += target - epochs
+                self.passes += ran
         return self._scores[index]
 
     def release(self, index: int) -> None:
@@ -323,8 +364,11 @@ class BatchedLinearGroup:
         number, position = self._places[index]
         return self._trainers[number].estimator(position) if number in self._started else None
 
-    def refit(self, configuration: Mapping[str, Any], epochs: int) -> BaseEstimator:
-        """``configuration`` trained alone for ``epochs`` epochs on every row, by the same trainer."""
+    def refit(
+        self, configuration: Mapping[str, Any], epochs: int, deadline: float | None = None
+    ) -> BaseEstimator | None:
+        """``configuration`` trained alone for ``epochs`` epochs on every row, by the same trainer; None when
+        ``deadline`` stopped it sooner."""
         matrix, target, shape = self.runner.all_rows(self.family)
         # The same step size in rows as in the search, so the refit runs the optimiser that was judged.
         trainer = BatchedLinearTrainer(
@@ -332,7 +376,9 @@ class BatchedLinearGroup:
         )
         with threadpool_limits(limits=1) if shape.single_threaded else nullcontext():
             trainer.start(matrix, target)
-            trainer.advance(max(1, epochs))
+            wanted = max(1, epochs)
+            if trainer.advance(wanted, deadline=deadline) < wanted:
+                return None
         return trainer.estimator(0)
 
 
@@ -368,6 +414,15 @@ class BatchedArm(_SearchArm):
     def advance(self, resource: int) -> float:
         return self.group.advance(self.index, max(1, min(resource, self._max_resource)))
 
+    @property
+    def cut_short(self) -> bool:
+        """Whether the deadline stopped the batch's last training call short of its target."""
+        return self.group.cut_short
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """When the batch must stop training: it checks between epochs."""
+        self.group.deadline = deadline
+
     def release(self) -> None:
         self.group.release(self.index)
 
@@ -376,9 +431,10 @@ class BatchedArm(_SearchArm):
         epochs = self.resource_used
         return {**self.configuration, "max_iter": epochs} if epochs else dict(self.configuration)
 
-    def refit(self) -> BaseEstimator:
-        """The configuration trained alone on every row for the epochs it trained in the search."""
-        return self.group.refit(self.configuration, self.resource_used)
+    def refit(self, deadline: float | None = None) -> BaseEstimator | None:
+        """The configuration trained alone on every row for the epochs it trained in the search; None when
+        ``deadline`` stopped it sooner."""
+        return self.group.refit(self.configuration, self.resource_used, deadline)
 
 
 def batch_width(runner: TrialRunner, family: ModelFamily, *, limit: int | None = None) -> int:

@@ -39,8 +39,10 @@ Every arm gets an :class:`ArmRecord` (the rounds it ran, the resource and score 
 finished, stopped early at round r with the rule and threshold, failed with the message, or cut short by
 the search's budget), and every decision is appended to a log of :class:`Decision` so that
 ``DESCRIBE MODEL`` can say *why*. An exception from ``advance`` marks that arm failed and the search goes
-on. The budget (a deadline in seconds and/or a number of arms) is checked before every training step, and a
-KeyboardInterrupt ends the search; either way :meth:`run` returns the best arm found so far.
+on. The budget (a deadline in seconds and/or a number of arms) is checked before every training step, and
+inside one where the arm can stop itself (:func:`give_deadline`: forest trees and boosting iterations in
+chunks, epochs one by one); a KeyboardInterrupt ends the search; either way :meth:`run` returns the best arm
+found so far, which may be an arm cut short, its trial carrying the score it reached.
 
 What was verified in the papers
 -------------------------------
@@ -141,6 +143,16 @@ def release(arm: Arm) -> None:
         release_arm()
 
 
+def give_deadline(arm: Arm, deadline: float | None) -> None:
+    """Tell ``arm`` when the allocation's time runs out, before a training step (optional
+    ``set_deadline(deadline)``): an arm that can stop part-way through a step (trees, iterations, epochs)
+    stops there and says so with a true ``cut_short`` attribute, which the allocator reads after the step
+    (an arm without it is taken as cut short when it fell short of its target after the deadline)."""
+    set_deadline = getattr(arm, "set_deadline", None)
+    if callable(set_deadline):
+        set_deadline(deadline)
+
+
 @dataclass(frozen=True)
 class AllocationBudget:
     """When an allocator stops starting and training arms.
@@ -165,10 +177,10 @@ class AllocationBudget:
 
     @classmethod
     def from_search_budget(cls, budget: Budget, reserve_seconds: float = 0.0) -> AllocationBudget:
-        """The allocation budget of a search's :class:`~paqdb.search.spec.Budget` (seconds and trials),
-        keeping ``reserve_seconds`` (e.g. for the final refit) out of the deadline."""
-        seconds = None if budget.seconds is None else max(budget.seconds - reserve_seconds, 1e-9)
-        return cls(seconds=seconds, max_arms=budget.trials)
+        """The allocation budget of a search's :class:`~paqdb.search.spec.Budget` (its time limit, which is
+        the default cap for a budget of trials alone, and its trials), keeping ``reserve_seconds`` (e.g. for
+        the final refit) out of the deadline."""
+        return cls(seconds=max(budget.time_limit - reserve_seconds, 1e-9), max_arms=budget.trials)
 
 
 @dataclass(frozen=True)
@@ -280,10 +292,11 @@ class ArmRecord:
     ) -> Trial:
         """The arm as a :class:`~paqdb.search.base.Trial` for the catalog's trials table.
 
-        ``validation_score`` is set for finished arms only (as :class:`Trial` documents); a stopped or
-        cut-short arm's last partial score is kept in ``resources["last_score"]``, with its per-round
-        scores, the round it ended at and the rule. ``resource_name`` names the unit (``"max_iter"``,
-        ``"n_estimators"``).
+        ``validation_score`` is the score after the arm's last step, whatever its fate (None for a failed
+        arm or one that never trained): the model an allocation keeps is the arm with the best last
+        score, stopped or cut short included, so its trial row must show that score. A stopped or
+        cut-short arm also keeps it in ``resources["last_score"]``, with its per-round scores, the round
+        it ended at and the rule. ``resource_name`` names the unit (``"max_iter"``, ``"n_estimators"``).
         """
         status: TrialStatus
         if self.fate == "finished":
@@ -314,7 +327,7 @@ class ArmRecord:
             hyperparameters=dict(hyperparameters),
             resources=resources,
             metric=metric,
-            validation_score=self.last_score if status == "finished" else None,
+            validation_score=None if status == "failed" else self.last_score,
             status=status,
             seconds=self.seconds,
             error={"finished": None, "failed": self.error_message}.get(status, self.reason),
@@ -618,7 +631,14 @@ class _Allocator(ABC):
         # What this allocator last saw, not the arm's count now: an arm in a batch may already have been
         # trained this round, by the member that advanced the batch first.
         before = record.resource_used
-        self._check_time(arm, target - before)
+        trained_by_batch = _safe_resource(arm, before)
+        if trained_by_batch > before:
+            # Its batch trained it this round (perhaps cut short by the deadline): reading its score costs
+            # nothing, so it is read whatever the time, and the step is recorded as far as it went.
+            target = min(target, trained_by_batch)
+        else:
+            self._check_time(arm, target - before)
+        give_deadline(arm, self._deadline)
         step_started = self.clock()
         try:
             score = float(arm.advance(target))
@@ -638,6 +658,16 @@ class _Allocator(ABC):
             record.resource_used = used
             self._fail(arm, f"the validation score is {score}, not a finite number")
             return None
+        # An arm that stops itself at the deadline (forest trees, boosting iterations, epochs) returns
+        # short of its target: that is the time budget, not convergence, and the search ends after it.
+        cut_short = bool(getattr(arm, "cut_short", False)) or (
+            self._deadline is not None
+            and used < min(target, self._cap(arm))
+            and not arm.finished
+            and self.clock() >= self._deadline
+        )
+        if cut_short and used <= before:
+            raise _OutOfTime
         error = score_to_error(score, self.higher_is_better)
         record.rounds.append(RoundRecord(self._round, used, score, error, seconds))
         record.resource_used = used
@@ -645,7 +675,7 @@ class _Allocator(ABC):
             self._best_error_seen = error
         # An arm that did not move converged (an estimator's internal stopping): advancing it again
         # would loop for ever, so it counts as trained as far as it goes.
-        if arm.finished or used >= self._cap(arm) or used <= before:
+        if not cut_short and (arm.finished or used >= self._cap(arm) or used <= before):
             self._done.add(arm.arm_id)
         if self.on_advance is not None:
             self.on_advance(record)
@@ -1152,6 +1182,7 @@ __all__ = [
     "TuPAQAllocator",
     "batch_key",
     "geometric_rungs",
+    "give_deadline",
     "score_to_error",
     "tupaq_threshold",
 ]

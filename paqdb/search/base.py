@@ -18,6 +18,11 @@ from paqdb.ml.model import TrainedModel
 from paqdb.search.spec import SearchSpec
 
 TrialStatus: TypeAlias = Literal["finished", "stopped", "failed"]
+SearchOutcome: TypeAlias = Literal["complete", "interrupted", "time budget reached", "trial budget reached"]
+"""How a search ended (stored as ``outcome`` in ``paqdb.model_versions``): ``complete``, every configuration
+the strategy would try was tried; ``trial budget reached``; ``time budget reached`` (the budget's duration,
+or the default time cap of a budget of trials alone); ``interrupted``, by Ctrl-C, keeping the best model
+found so far."""
 
 
 @dataclass
@@ -35,9 +40,13 @@ class Trial:
         What the trial consumed, e.g. ``{"train_rows": 26048, "max_iter": 500, "iterations": 183}``.
     metric : str
     validation_score : float or None
-        None unless ``status`` is "finished".
+        The validation score of the model the trial left: a finished trial's, or for a stopped one the score
+        after its last training step (a bandit's early stop, or a time budget or interrupt cutting it
+        short); None when it failed or never produced a score. A search's model is always one of its
+        trials with a score, and has that score.
     status : {"finished", "stopped", "failed"}
-        "stopped" means cut short (an interrupt, or a scheduler's early stop).
+        "stopped" means cut short (an interrupt, the time budget, or a scheduler's early stop); ``error``
+        says which.
     seconds : float
         Wall time of fitting and scoring.
     error : str or None
@@ -63,7 +72,8 @@ class Trial:
 class SearchProgress:
     """A snapshot a search hands its progress callback after each trial.
 
-    ``seconds_left`` is None without a time budget; ``trials_left`` None without a trial budget.
+    ``seconds_left`` counts down to the time limit (the budget's duration, or the default time cap of a
+    budget of trials alone); ``trials_left`` is None without a trial budget.
     """
 
     trials_done: int
@@ -97,6 +107,11 @@ class SearchResult:
     seconds : float
         Wall time of the whole search, refit included.
     task : {"classification", "regression"}
+    outcome : {"complete", "interrupted", "time budget reached", "trial budget reached"}
+        How the search ended (:data:`SearchOutcome`).
+    notes : list of str
+        What people should know about the search, in words: families that got no training, a time budget
+        overrun and what caused it, a model cut short by the budget, the default time cap.
     """
 
     model: TrainedModel
@@ -109,6 +124,8 @@ class SearchResult:
     seconds: float = 0.0
     task: Task = "classification"
     details: dict[str, Any] = field(default_factory=dict)
+    outcome: SearchOutcome = "complete"
+    notes: list[str] = field(default_factory=list)
 
     @property
     def best_trial(self) -> Trial:
@@ -139,4 +156,12 @@ class ModelSearch(Protocol):
         ...
 
 
-__all__ = ["ModelSearch", "ProgressCallback", "SearchProgress", "SearchResult", "Trial", "TrialStatus"]
+__all__ = [
+    "ModelSearch",
+    "ProgressCallback",
+    "SearchOutcome",
+    "SearchProgress",
+    "SearchResult",
+    "Trial",
+    "TrialStatus",
+]

@@ -175,8 +175,8 @@ def plan_search(spec: SearchSpec, shape: DataShape, memory_bytes: int = 1 << 30)
         # Early stopping trains most configurations a round or a rung, a few to the end: charge the
         # best third in full and the rest a fifth (TuPAQ and halving both stop about two thirds early).
         estimated = full_batched * (1 / 3 + 2 / 3 * 0.2)
-    if spec.budget.seconds is not None:
-        estimated = min(estimated, spec.budget.seconds)
+    # Every search stops at its time limit: the budget's duration, or the default cap of one of trials.
+    estimated = min(estimated, spec.budget.time_limit)
     return SearchEstimate(
         strategy=spec.strategy,
         allocation=_allocation(spec, round_resource, max((plan.max_units for plan in plans), default=1)),

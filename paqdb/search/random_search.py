@@ -30,9 +30,16 @@ from paqdb.errors import SearchInterrupted, TrainingError
 from paqdb.ml.families import ModelFamily, SpaceValue, Task, TrainingShape
 from paqdb.ml.features import Encoding, Featurizer
 from paqdb.ml.model import TrainedModel, class_probabilities
-from paqdb.ml.training import TrainingData, fit_estimator, prepare_training_data
+from paqdb.ml.training import FitOutcome, TrainingData, fit_estimator_within, prepare_training_data
 from paqdb.options import Range
-from paqdb.search.base import ProgressCallback, SearchProgress, SearchResult, Trial
+from paqdb.search.base import (
+    ProgressCallback,
+    SearchOutcome,
+    SearchProgress,
+    SearchResult,
+    Trial,
+    TrialStatus,
+)
 from paqdb.search.space import (
     configuration_key,
     first_value,
@@ -40,7 +47,7 @@ from paqdb.search.space import (
     sample_configuration,
     space_size,
 )
-from paqdb.search.spec import SearchPlan, SearchSpec, Strategy
+from paqdb.search.spec import Budget, SearchPlan, SearchSpec, Strategy
 
 _MAX_REDRAWS = 50
 """Draws a random stream makes to find a configuration not tried yet before it calls the space exhausted."""
@@ -62,11 +69,16 @@ class TrialRunner:
     The featurizer is fitted on every training row (training and validation parts): it learns medians,
     scales and vocabularies but never the label, so the validation score stays honest and the final
     refit can reuse the same matrices.
+
+    ``deadline`` (a :func:`time.perf_counter` time, set by the search) is when trials must stop: a fit
+    that can stop itself (forest trees, boosting iterations, MLP and batched linear epochs) stops there
+    with a usable model (:func:`~paqdb.ml.training.fit_within`).
     """
 
     def __init__(self, data: TrainingData, plan: SearchPlan) -> None:
         self.data = data
         self.plan = plan
+        self.deadline: float | None = None
         self.featurizer = Featurizer(text_columns=plan.text).fit(data.features)
         self._splits: dict[Encoding, _EncodedSplit] = {}
         self.reducer: PCA | None = None
@@ -96,7 +108,8 @@ class TrialRunner:
         """Fit ``configuration`` on the training rows and score it on the validation rows.
 
         An exception from the estimator is recorded as a failed trial rather than raised; a
-        KeyboardInterrupt propagates.
+        KeyboardInterrupt propagates. A fit the :attr:`deadline` cut short is a "stopped" trial with its
+        score (its model is usable), its resource set to the units it trained and ``error`` saying so.
         """
         split = self._splits[family.encoding]
         metric = self.plan.metric
@@ -108,7 +121,7 @@ class TrialRunner:
             resources[family.resource] = configuration.get(family.resource)
         started = time.perf_counter()
         try:
-            estimator = fit_estimator(
+            fitted = fit_estimator_within(
                 family,
                 self.plan.task,
                 configuration,
@@ -116,7 +129,9 @@ class TrialRunner:
                 split.train,
                 self.train_target,
                 self.data.shape(self.data.train_index, split.categorical),
+                deadline=self.deadline,
             )
+            estimator = fitted.estimator
             score = self._score(estimator, split.validation)
         except Exception as error:
             return Trial(
@@ -134,6 +149,12 @@ class TrialRunner:
         if iterations is not None:
             resources["iterations"] = int(np.max(iterations))
         finite = bool(np.isfinite(score))
+        message = None if finite else f"metric '{metric.name}' is undefined on the validation rows"
+        status: TrialStatus = "finished" if finite else "failed"
+        if finite and fitted.cut_short:
+            status, message = "stopped", cut_short_reason(fitted)
+            resources[str(fitted.resource)] = fitted.units
+            resources["cut_short"] = True
         return Trial(
             trial_id=trial_id,
             family=family.name,
@@ -141,9 +162,9 @@ class TrialRunner:
             resources=resources,
             metric=metric.name,
             validation_score=score if finite else None,
-            status="finished" if finite else "failed",
+            status=status,
             seconds=time.perf_counter() - started,
-            error=None if finite else f"metric '{metric.name}' is undefined on the validation rows",
+            error=message,
         ), estimator if finite else None
 
     def training_matrices(self, family: ModelFamily) -> tuple[np.ndarray, np.ndarray, TrainingShape]:
@@ -171,10 +192,13 @@ class TrialRunner:
             return metric.score(target, predicted, probabilities, self.data.positive_class)
         return metric.score(target, np.asarray(estimator.predict(matrix), np.float64))
 
-    def refit(self, family: ModelFamily, configuration: Mapping[str, Any]) -> BaseEstimator:
-        """Fit ``configuration`` on every row (training and validation)."""
+    def refit(
+        self, family: ModelFamily, configuration: Mapping[str, Any], deadline: float | None = None
+    ) -> BaseEstimator | None:
+        """Fit ``configuration`` on every row (training and validation); None when ``deadline`` cut the fit
+        short (a refit is all or nothing: the model keeps the validated estimator instead)."""
         split = self._splits[family.encoding]
-        return fit_estimator(
+        fitted = fit_estimator_within(
             family,
             self.plan.task,
             configuration,
@@ -182,7 +206,9 @@ class TrialRunner:
             split.all_rows,
             self.data.target,
             self.data.shape(None, split.categorical),
+            deadline=deadline,
         )
+        return None if fitted.cut_short else fitted.estimator
 
     def model(
         self,
@@ -434,12 +460,16 @@ class RandomSearch:
         spec: SearchSpec,
         progress: ProgressCallback | None = None,
     ) -> SearchResult:
-        """Search ``spec``'s families for the best model of ``label``; see :class:`ModelSearch`."""
+        """Search ``spec``'s families for the best model of ``label``; see :class:`ModelSearch`.
+
+        The time limit (the budget's duration, or the default cap of a budget of trials) holds inside a
+        trial too: a fit that can stop itself stops at the deadline and its model competes with the score
+        it reached (:meth:`TrialRunner.evaluate`)."""
         clock = time.perf_counter
         started = clock()
         training, plan, runner = prepare_search(data, label, spec)
         budget = plan.budget
-        deadline = None if budget.seconds is None else started + budget.seconds
+        deadline = started + budget.time_limit
         streams = {family.name: configuration_stream(family, plan) for family in plan.families}
         # Refitting on every row costs about one trial scaled by the row count; time is kept for it.
         refit_scale = training.n_rows / max(1, len(training.train_index))
@@ -449,6 +479,8 @@ class RandomSearch:
         slowest_trial_seconds: dict[str, float] = {}
         active = list(plan.families)
         interrupted = False
+        outcome: SearchOutcome = "complete"
+        overrun: str | None = None
 
         def refit_reserve() -> float:
             return 0.0 if best is None else best[0].seconds * refit_scale
@@ -458,25 +490,28 @@ class RandomSearch:
                 tried_any = False
                 for family in list(active):
                     if budget.trials is not None and len(trials) >= budget.trials:
+                        outcome = "trial budget reached"
                         active.clear()
                         break
-                    if deadline is not None and trials:
-                        remaining = deadline - clock()
-                        # Time is kept for the refit only while it can still fit; once it cannot, the
-                        # refit will be skipped and the time is better spent on trials.
-                        if refit_reserve() < remaining:
-                            remaining -= refit_reserve()
-                        if remaining <= 0:
-                            active.clear()
-                            break
-                        # A trial that would not finish in time is not started (fits cannot be cut short).
-                        if slowest_trial_seconds.get(family.name, 0.0) > remaining:
-                            continue
+                    remaining = deadline - clock()
+                    # Time is kept for the refit only while it can still fit; once it cannot, the refit
+                    # will be skipped and the time is better spent on trials.
+                    if refit_reserve() < remaining:
+                        remaining -= refit_reserve()
+                    if remaining <= 0:
+                        outcome = "time budget reached"
+                        active.clear()
+                        break
+                    # A trial measured to take longer than the time left is not started (a fit that cannot
+                    # stop itself would overrun; one that can would end as a worse model).
+                    if slowest_trial_seconds.get(family.name, 0.0) > remaining:
+                        continue
                     configuration = streams[family.name].next()
                     if configuration is None:
                         active.remove(family)
                         continue
                     trial_started = clock()
+                    runner.deadline = trial_started + remaining
                     try:
                         trial, estimator = runner.evaluate(len(trials), family, configuration)
                     except KeyboardInterrupt:
@@ -484,6 +519,8 @@ class RandomSearch:
                             _stopped_trial(len(trials), family, configuration, plan, clock() - trial_started)
                         )
                         raise
+                    if overrun is None and clock() > deadline:
+                        overrun = f"a {family.name} trial could not stop sooner ({trial.seconds:.1f} s)"
                     trials.append(trial)
                     streams[family.name].report(configuration, trial.validation_score)
                     tried_any = True
@@ -498,7 +535,9 @@ class RandomSearch:
                         best = (trial, estimator)
                     if progress is not None:
                         progress(_snapshot(trials, best, plan, started, deadline, clock()))
-                if not tried_any:
+                if not tried_any and active:
+                    # Every family left is measured to take longer than the time left.
+                    outcome = "time budget reached"
                     break
         except KeyboardInterrupt:
             interrupted = True
@@ -516,14 +555,18 @@ class RandomSearch:
             )
         best_trial, estimator = best
         best_family = next(f for f in plan.families if f.name == best_trial.family)
+        configuration = trained_configuration(best_trial, best_family)
         refit = False
         # A refit that would overrun the time budget by more than a tenth is skipped: the model trained
-        # on the training rows is validated and ready, and the budget is the user's to set.
-        refit_fits = deadline is None or clock() + refit_reserve() <= deadline + 0.1 * (budget.seconds or 0)
+        # on the training rows is validated and ready, and the budget is the user's to set. One that can
+        # stop itself and is stopped by that same limit is dropped the same way.
+        refit_deadline = deadline + REFIT_TOLERANCE * budget.time_limit
+        refit_fits = clock() + refit_reserve() <= refit_deadline
         if not interrupted and refit_fits:
             try:
-                estimator = runner.refit(best_family, best_trial.hyperparameters)
-                refit = True
+                refitted = runner.refit(best_family, configuration, deadline=refit_deadline)
+                if refitted is not None:
+                    estimator, refit = refitted, True
             except KeyboardInterrupt:
                 interrupted = True
         seconds = clock() - started
@@ -535,14 +578,41 @@ class RandomSearch:
             trials=trials,
             best_trial=best_trial,
             family=best_family,
-            configuration=best_trial.hyperparameters,
+            configuration=configuration,
             estimator=estimator,
             validation_score=best_trial.validation_score,
             budget=budget,
             refit=refit,
             interrupted=interrupted,
             seconds=seconds,
+            outcome=outcome,
+            overrun=overrun,
         )
+
+
+REFIT_TOLERANCE = 0.1
+"""A final refit may end this share of the time limit after it (a refit is the model's last step, and the
+validated model is kept when the refit would end later)."""
+
+OVERRUN_TOLERANCE_SECONDS = 0.1
+"""A search that ends more than this after its time limit reports the overrun in its notes."""
+
+
+def cut_short_reason(fitted: FitOutcome) -> str:
+    """The ``error`` of a trial the time budget cut short: what it trained of what it was asked."""
+    return (
+        f"cut short by the time budget after {fitted.units} of {fitted.requested} {fitted.resource} "
+        "(the model it left is scored and usable)"
+    )
+
+
+def trained_configuration(trial: Trial, family: ModelFamily) -> dict[str, Any]:
+    """The configuration a trial's model was trained with: a trial cut short by the time budget has its
+    resource (trees, iterations) set to what it trained, so a refit reproduces the validated model."""
+    configuration = dict(trial.hyperparameters)
+    if trial.resources.get("cut_short") and family.resource is not None:
+        configuration[family.resource] = trial.resources[family.resource]
+    return configuration
 
 
 def search_result(
@@ -556,17 +626,40 @@ def search_result(
     configuration: Mapping[str, Any],
     estimator: BaseEstimator,
     validation_score: float,
-    budget: Any,
+    budget: Budget,
     refit: bool,
     interrupted: bool,
     seconds: float,
+    outcome: SearchOutcome = "complete",
+    overrun: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> SearchResult:
     """The :class:`SearchResult` of a finished search (random, grid, tpe or tupaq) and its model.
 
     The facts every search records go into ``details`` and into the model's info; ``extra`` adds the
-    strategy's own (the allocator's rounds and stops, say).
+    strategy's own (the allocator's rounds and stops, say). ``outcome`` is how the search ended (an
+    interrupt overrides it); the notes (:func:`search_notes`) say what else people should know, with
+    ``overrun`` naming what ran past the time limit when something did.
     """
+    if best_trial.family != family.name or best_trial.validation_score != validation_score:
+        # The summary is read from the trial rows: a model that is not one of them would misreport it.
+        raise TrainingError(
+            f"internal error: the search's model ({family.name}, {validation_score}) is not its best trial "
+            f"({best_trial.family}, {best_trial.validation_score})",
+            hint="please report this",
+        )
+    if interrupted:
+        outcome = "interrupted"
+    notes = search_notes(
+        plan=plan,
+        trials=trials,
+        best_trial=best_trial,
+        budget=budget,
+        refit=refit,
+        outcome=outcome,
+        seconds=seconds,
+        overrun=overrun,
+    )
     info = {
         "metric": plan.metric.name,
         "validation_score": validation_score,
@@ -574,9 +667,12 @@ def search_result(
         "trials": len(trials),
         "strategy": plan.strategy,
         "budget": str(budget),
+        "time_limit_seconds": budget.time_limit,
         "seed": plan.seed,
         "refit": refit,
         "interrupted": interrupted,
+        "outcome": outcome,
+        "notes": notes,
         "train_rows": len(training.train_index) + (len(training.validation_index) if refit else 0),
         "validation_rows": len(training.validation_index),
         "dropped_rows": training.dropped_rows,
@@ -594,7 +690,51 @@ def search_result(
         seconds=seconds,
         task=plan.task,
         details=info,
+        outcome=outcome,
+        notes=notes,
     )
+
+
+def search_notes(
+    *,
+    plan: SearchPlan,
+    trials: list[Trial],
+    best_trial: Trial,
+    budget: Budget,
+    refit: bool,
+    outcome: SearchOutcome,
+    seconds: float,
+    overrun: str | None = None,
+) -> list[str]:
+    """What a search's summary says besides its best model, one sentence each: an interrupt, families that
+    got no training, the default time cap, a model the time budget cut short, a time limit overrun (with
+    ``overrun``, what caused it) and a refit that was skipped."""
+    notes: list[str] = []
+    if outcome == "interrupted":
+        notes.append(f"interrupted after {len(trials)} trials: the model is the best found so far")
+    elif outcome == "time budget reached" and budget.capped:
+        notes.append(
+            f"stopped at the default time cap of {budget.time_limit:g} s (the budget gave only "
+            f"{budget.trials} trials; give a duration too to allow more)"
+        )
+    tried = {trial.family for trial in trials}
+    untried = [family.name for family in plan.families if family.name not in tried]
+    if untried:
+        why = {
+            "interrupted": "the search was interrupted before their turn",
+            "time budget reached": "the time budget ran out before their turn",
+            "trial budget reached": "the trial budget ran out before their turn",
+        }.get(outcome, "they had no configuration to try")
+        notes.append(f"no trials for {', '.join(untried)}: {why}")
+    if best_trial.status == "stopped" and best_trial.error:
+        notes.append(f"the model's trial {best_trial.trial_id} was {best_trial.error}")
+    over = seconds - budget.time_limit
+    if over > OVERRUN_TOLERANCE_SECONDS:
+        note = f"the search took {seconds:.1f} s, {over:.1f} s over its time limit of {budget.time_limit:g} s"
+        notes.append(note + (f": {overrun}" if overrun else ""))
+    if not refit and outcome != "interrupted":
+        notes.append("not refitted on the validation rows: the refit would have overrun the time budget")
+    return notes
 
 
 def _score(best: tuple[Trial, BaseEstimator] | None) -> float | None:
@@ -638,10 +778,14 @@ def _snapshot(
 
 
 __all__ = [
+    "REFIT_TOLERANCE",
     "ConfigurationStream",
     "RandomSearch",
     "TPEStream",
     "TrialRunner",
     "configuration_stream",
     "prepare_search",
+    "search_notes",
+    "search_result",
+    "trained_configuration",
 ]

@@ -29,6 +29,10 @@ DEFAULT_BUDGET_TRIALS = 50
 """The default budget also stops after this many trials (ten per family), so small data finishes in seconds
 rather than spending the whole minute on configurations that train in milliseconds."""
 
+DEFAULT_TIME_CAP_SECONDS = 600.0
+"""A budget of trials alone (``'1e9 trials'``) still ends after this many seconds (ten minutes): every
+search has a time limit, which EXPLAIN shows. Give a duration too (``'2 hours or 1000 trials'``) for more."""
+
 BUDGET_EXAMPLES = "'2 minutes', '90 s', '1.5h', '30 seconds', '20 trials', '5 minutes or 50 trials', or 90"
 
 _SECONDS_PER_UNIT = {
@@ -76,6 +80,29 @@ class Budget:
             raise InvalidParameterError(
                 f"budget of {self.trials} trials is not a positive count", hint=f"e.g. {BUDGET_EXAMPLES}"
             )
+
+    @property
+    def time_limit(self) -> float:
+        """The seconds the search may run: ``seconds``, or :data:`DEFAULT_TIME_CAP_SECONDS` for a budget of
+        trials alone."""
+        return self.seconds if self.seconds is not None else DEFAULT_TIME_CAP_SECONDS
+
+    @property
+    def capped(self) -> bool:
+        """Whether the time limit is the default cap rather than a duration the budget gave."""
+        return self.seconds is None
+
+    def describe(self) -> str:
+        """The budget as EXPLAIN shows it, with the default time cap: ``'20 trials (capped at 600 s)'``."""
+        parts = []
+        if self.seconds is not None:
+            parts.append(f"{self.seconds:g} s")
+        if self.trials is not None:
+            parts.append(f"{self.trials} trials")
+        text = " or ".join(parts)
+        if self.capped:
+            text += f" (capped at {self.time_limit:g} s)"
+        return text
 
     def __str__(self) -> str:
         parts = []
@@ -502,6 +529,7 @@ __all__ = [
     "DEFAULT_BUDGET",
     "DEFAULT_BUDGET_SECONDS",
     "DEFAULT_BUDGET_TRIALS",
+    "DEFAULT_TIME_CAP_SECONDS",
     "SEARCH_OPTIONS",
     "STRATEGIES",
     "Budget",

@@ -56,10 +56,11 @@ from paqdb.search.bandit import (
     Arm,
     ArmRecord,
     Hyperband,
+    StopReason,
     SuccessiveHalving,
     TuPAQAllocator,
 )
-from paqdb.search.base import ProgressCallback, SearchProgress, SearchResult, Trial
+from paqdb.search.base import ProgressCallback, SearchOutcome, SearchProgress, SearchResult, Trial
 from paqdb.search.random_search import ConfigurationStream, TrialRunner, prepare_search, search_result
 from paqdb.search.spec import SearchPlan, SearchSpec
 
@@ -74,6 +75,17 @@ in warm starts of 10 iterations, 1.7 s in warm starts of 50 and 1.2 s in one fit
 
 HALVING_ARMS = 27
 """Configurations successive halving starts when the trial budget does not say (three rungs of eta=3)."""
+
+MAX_HALVING_ARMS = 729
+"""Most configurations one successive-halving bracket starts, whatever the trial budget (six rungs of
+eta=3): a bracket makes all its arms before the first trains, so ``'1e9 trials'`` must not mean 1e9 arms."""
+
+_OUTCOMES: dict[StopReason, SearchOutcome] = {
+    "exhausted": "complete",
+    "arm_budget": "trial budget reached",
+    "deadline": "time budget reached",
+    "interrupted": "interrupted",
+}
 
 SearchArm = ConfigurationArm | BatchedArm
 
@@ -119,8 +131,8 @@ class TuPAQSearch:
         started = clock()
         training, plan, runner = prepare_search(data, label, spec)
         budget = plan.budget
-        deadline = None if budget.seconds is None else started + budget.seconds
-        reserve = 0.0 if budget.seconds is None else REFIT_RESERVE * budget.seconds
+        deadline = started + budget.time_limit
+        reserve = REFIT_RESERVE * budget.time_limit
         elapsed = clock() - started
         allocation_budget = AllocationBudget.from_search_budget(budget, reserve_seconds=reserve + elapsed)
         epsilon = self.epsilon if spec.epsilon is None else spec.epsilon
@@ -135,7 +147,7 @@ class TuPAQSearch:
             batch_by_rung=rule != "tupaq",
             one_slot_per_family=one_slot_per_family,
         )
-        tracker = _ProgressTracker(plan, started, deadline, progress, clock)
+        tracker = _ProgressTracker(plan, started, deadline, progress, clock, deadline - reserve)
         common: dict[str, Any] = {
             "higher_is_better": plan.metric.greater_is_better,
             "propose": proposer.propose,
@@ -159,7 +171,7 @@ class TuPAQSearch:
                 min_resource=round_resource,
                 max_resource=max_resource,
                 eta=eta,
-                n_arms=budget.trials or HALVING_ARMS,
+                n_arms=min(budget.trials, MAX_HALVING_ARMS) if budget.trials else HALVING_ARMS,
                 **common,
             )
         else:
@@ -167,34 +179,48 @@ class TuPAQSearch:
                 min_resource=round_resource, max_resource=max_resource, eta=eta, repeat=True, **common
             )
         proposer.allocator = allocator
+        tracker.records = allocator.records
         allocation = allocator.run()
-        tracker.finish(len(allocation.records))
         best_arm = allocation.require_best()
         assert isinstance(best_arm, ConfigurationArm | BatchedArm)
         arms = proposer.arms
-        trials = [_trial(record, arms[int(record.arm_id)], plan) for record in allocation.records]
+        # A configuration the allocation started but never trained (the budget ended first) is not a
+        # trial: it got no resources, and counting it would overstate what the search did.
+        tried = [record for record in allocation.records if record.rounds or record.fate == "failed"]
+        trial_ids = {record.arm_id: position for position, record in enumerate(tried)}
+        trials = [
+            _trial(record, arms[int(record.arm_id)], plan, trial_ids[record.arm_id], trial_ids)
+            for record in tried
+        ]
+        interrupted = allocation.interrupted
+        try:
+            tracker.finish(len(trials))
+        except KeyboardInterrupt:  # a Ctrl-C as the search ends keeps its model like any other
+            interrupted = True
         best_record = allocation.record(best_arm.arm_id)
-        best_trial = trials[int(best_arm.arm_id)]
+        best_trial = trials[trial_ids[best_arm.arm_id]]
         assert allocation.best_score is not None
         validation_score = float(allocation.best_score)
 
-        interrupted = allocation.interrupted
         estimator = best_arm.estimator
         assert estimator is not None
         configuration = best_arm.trained_configuration()
         refit_scale = training.n_rows / max(1, len(training.train_index))
         refit_seconds = best_record.seconds * refit_scale
-        refit_fits = deadline is None or clock() + refit_seconds <= deadline + REFIT_RESERVE * (
-            budget.seconds or 0
-        )
+        refit_deadline = deadline + REFIT_RESERVE * budget.time_limit
+        refit_fits = clock() + refit_seconds <= refit_deadline
         refit = False
         if not interrupted and refit_fits:
             try:
-                estimator = best_arm.refit()
-                refit = True
+                refitted = best_arm.refit(deadline=refit_deadline)
+                if refitted is not None:
+                    estimator, refit = refitted, True
             except KeyboardInterrupt:
                 interrupted = True
         seconds = clock() - started
+        overrun = tracker.overrun
+        if overrun is None and refit and seconds > budget.time_limit:
+            overrun = f"the final refit of the {best_arm.family} model took longer than measured"
         stopped = sum(1 for record in allocation.records if record.fate == "stopped")
         details: dict[str, Any] = {
             "allocation": rule,
@@ -225,6 +251,8 @@ class TuPAQSearch:
             refit=refit,
             interrupted=interrupted,
             seconds=seconds,
+            outcome=_OUTCOMES[allocation.stop_reason],
+            overrun=overrun,
             extra=details,
         )
 
@@ -369,14 +397,18 @@ def _default_resource(family: ModelFamily, plan: SearchPlan, runner: TrialRunner
     return max(1, int(built.get_params()[family.resource]))
 
 
-def _trial(record: ArmRecord, arm: SearchArm, plan: SearchPlan) -> Trial:
+def _trial(
+    record: ArmRecord, arm: SearchArm, plan: SearchPlan, trial_id: int, trial_ids: dict[Any, int]
+) -> Trial:
     unit = "epochs" if isinstance(arm, BatchedArm) else arm.model_family.resource or "resource"
-    trial = record.to_trial(int(record.arm_id), arm.configuration, plan.metric.name, unit)
+    trial = record.to_trial(trial_id, arm.configuration, plan.metric.name, unit)
     trial.resources["train_rows"] = len(arm.runner.train_target)
     trial.resources["validation_rows"] = len(arm.runner.validation_target)
     if isinstance(arm, BatchedArm):
-        # The batch's epochs are timed on the member that trained it first (the others read scores).
-        trial.resources["batch"] = arm.group.members[0].arm_id
+        # The batch's epochs are timed on the member that trained it first (the others read scores); the
+        # batch is named by its first member that is a trial.
+        members = [trial_ids[m.arm_id] for m in arm.group.members if m.arm_id in trial_ids]
+        trial.resources["batch"] = min(members, default=trial_id)
         trial.resources["batch_size"] = arm.group.size
     if trial.status == "stopped":
         # "stopped early at round r: <rule>" or "cut short at round r (...): <why>" (DESCRIBE MODEL).
@@ -385,41 +417,66 @@ def _trial(record: ArmRecord, arm: SearchArm, plan: SearchPlan) -> Trial:
 
 
 class _ProgressTracker:
-    """Reports a :class:`SearchProgress` after each allocation round, whenever the best score improves, and
-    once at the end."""
+    """Reports a :class:`SearchProgress` after each allocation round, whenever the best model changes, and
+    once at the end.
+
+    The best it reports is the model the search would keep if it ended now: the arm with the best score
+    after its *last* step (what :meth:`~paqdb.search.bandit.AllocationResult.require_best` picks), not the
+    best score any step ever reached, which an arm that got worse with more training no longer has. So
+    the line shown before a Ctrl-C is the model stored after it. It also notes the first step that ended
+    after the deadline (``overrun``): what made the search run over its time limit.
+    """
 
     def __init__(
         self,
         plan: SearchPlan,
         started: float,
-        deadline: float | None,
+        deadline: float,
         callback: ProgressCallback | None,
         clock: Any,
+        training_deadline: float | None = None,
     ) -> None:
         self.plan = plan
         self.started = started
         self.deadline = deadline
+        self.training_deadline = deadline if training_deadline is None else training_deadline
         self.callback = callback
         self.clock = clock
+        self.records: dict[Any, ArmRecord] = {}
         self.arms: set[Any] = set()
         self.round = 0
-        self.best_score: float | None = None
-        self.best_family: str | None = None
+        self.best: tuple[float, str] | None = None
+        self.overrun: str | None = None
 
     def on_advance(self, record: ArmRecord) -> None:
         step = record.rounds[-1]
+        if self.overrun is None and step.seconds > 0 and self.clock() > self.training_deadline:
+            self.overrun = f"a {record.family} training step ({step.seconds:.1f} s) could not stop sooner"
         if step.search_round != self.round:
             if self.round > 0:
                 self._report(len(self.arms))
             self.round = step.search_round
         self.arms.add(record.arm_id)
-        if math.isfinite(step.score) and self.plan.metric.is_better(step.score, self.best_score):
-            self.best_score, self.best_family = step.score, record.family
+        best = self._best_now()
+        if best != self.best:
+            self.best = best
             # A new best is news at once (the shell shows it; a benchmark times it), not at the round's end.
             self._report(len(self.arms))
 
-    def finish(self, arms: int) -> None:
-        self._report(arms)
+    def _best_now(self) -> tuple[float, str] | None:
+        scored = [
+            record
+            for record in self.records.values()
+            if record.fate != "failed" and record.last_error is not None
+        ]
+        best = min(scored, key=lambda record: (record.last_error, record.order), default=None)
+        if best is None or best.last_score is None or not math.isfinite(best.last_score):
+            return None
+        return best.last_score, best.family
+
+    def finish(self, trials: int) -> None:
+        self.best = self._best_now()
+        self._report(trials)
 
     def _report(self, arms: int) -> None:
         if self.callback is None:
@@ -429,10 +486,10 @@ class _ProgressTracker:
         self.callback(
             SearchProgress(
                 trials_done=arms,
-                best_score=self.best_score,
-                best_family=self.best_family,
+                best_score=None if self.best is None else self.best[0],
+                best_family=None if self.best is None else self.best[1],
                 seconds_elapsed=now - self.started,
-                seconds_left=None if self.deadline is None else max(0.0, self.deadline - now),
+                seconds_left=max(0.0, self.deadline - now),
                 trials_left=None if trials is None else max(0, trials - arms),
                 metric=self.plan.metric.name,
             )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import time
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -125,3 +127,87 @@ def test_train_model_fits_one_configuration(classification_table: pa.Table) -> N
     )
     assert accuracy > 0.75
     assert confidence is not None
+
+
+# -- fits under a deadline (issue 8: budgets that hold) ------------------------------------------------
+
+
+def _blobs(rows: int = 600) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(size=(rows, 5))
+    return matrix, (matrix[:, 0] + 0.5 * matrix[:, 1] > 0).astype(np.int64)
+
+
+def test_a_forest_under_a_deadline_stops_between_trees_and_stays_usable() -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    from paqdb.ml.training import fit_within
+
+    matrix, target = _blobs()
+    forest = RandomForestClassifier(n_estimators=100_000_000, random_state=0)
+    outcome = fit_within(forest, matrix, target, time.perf_counter() + 0.5)
+    assert outcome.cut_short and outcome.resource == "n_estimators"
+    assert outcome.requested == 100_000_000 and outcome.units == len(forest.estimators_) >= 1
+    # The estimator says what it is, and starts afresh if fitted again.
+    assert forest.get_params()["n_estimators"] == outcome.units and not forest.get_params()["warm_start"]
+    assert forest.score(matrix, target) > 0.8
+
+
+@pytest.mark.parametrize("kind", ["forest", "boosting"])
+def test_chunked_fits_equal_one_fit(kind: str) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+
+    from paqdb.ml.training import fit_within
+
+    matrix, target = _blobs(12_000)  # enough rows for boosting's internal early stopping
+
+    def build() -> Any:
+        if kind == "forest":
+            return RandomForestClassifier(n_estimators=30, random_state=0)
+        return HistGradientBoostingClassifier(
+            max_iter=60, max_features=0.5, early_stopping=True, random_state=0
+        )
+
+    whole = build().fit(matrix, target)
+    chunked = build()
+    # A prior rate of 1000 s per unit does not fit the hour left: the fit starts with a chunk of one unit,
+    # then, timed, trains the rest in a warm start.
+    outcome = fit_within(chunked, matrix, target, time.perf_counter() + 3600, seconds_per_unit=1000.0)
+    assert not outcome.cut_short
+    np.testing.assert_array_equal(whole.predict_proba(matrix), chunked.predict_proba(matrix))
+
+
+def test_an_mlp_under_a_deadline_stops_between_epochs_and_leaves_no_hook() -> None:
+    from sklearn.neural_network import MLPClassifier
+
+    from paqdb.ml.training import fit_within
+
+    matrix, target = _blobs()
+    network = MLPClassifier(hidden_layer_sizes=(8,), max_iter=1_000_000, n_iter_no_change=1_000_000, tol=0)
+    outcome = fit_within(network, matrix, target, time.perf_counter() + 0.3)
+    assert outcome.cut_short and 1 <= outcome.units < 1_000_000 == outcome.requested
+    assert "_update_no_improvement_count" not in network.__dict__  # nothing of the hook is stored
+    assert network.score(matrix, target) > 0.8
+
+
+def test_a_real_ctrl_c_in_an_mlp_is_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.neural_network import MLPClassifier
+
+    from paqdb.ml.training import fit_within
+
+    def interrupted(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # scikit-learn's MLP turns this into a warning and returns
+
+    monkeypatch.setattr(MLPClassifier, "_update_no_improvement_count", interrupted)
+    matrix, target = _blobs()
+    with pytest.raises(KeyboardInterrupt):
+        fit_within(MLPClassifier(max_iter=50), matrix, target, time.perf_counter() + 3600)
+
+
+def test_without_a_deadline_a_fit_is_a_plain_fit() -> None:
+    from paqdb.ml.families import get_family
+    from paqdb.ml.training import fit_estimator_within
+
+    matrix, target = _blobs()
+    outcome = fit_estimator_within(get_family("random_forest"), "classification", None, 0, matrix, target)
+    assert not outcome.cut_short and len(outcome.estimator.estimators_) == 100

@@ -25,7 +25,7 @@ from paqdb.search.bandit import (
     score_to_error,
     tupaq_threshold,
 )
-from paqdb.search.spec import Budget
+from paqdb.search.spec import DEFAULT_TIME_CAP_SECONDS, Budget
 
 
 class FakeClock:
@@ -203,7 +203,10 @@ def test_bad_parameters_are_rejected(make: Callable[[], object]) -> None:
 def test_an_allocation_budget_follows_the_search_budget() -> None:
     budget = AllocationBudget.from_search_budget(Budget(seconds=60, trials=10), reserve_seconds=5)
     assert budget == AllocationBudget(seconds=55, max_arms=10)
-    assert AllocationBudget.from_search_budget(Budget(trials=4)) == AllocationBudget(max_arms=4)
+    # A budget of trials alone still has a time limit: the default cap.
+    assert AllocationBudget.from_search_budget(Budget(trials=4)) == AllocationBudget(
+        seconds=DEFAULT_TIME_CAP_SECONDS, max_arms=4
+    )
 
 
 def test_an_arm_id_is_admitted_once() -> None:
@@ -550,7 +553,8 @@ def test_records_become_trials_for_the_catalog() -> None:
     assert len(finished.resources["round_scores"]) == 5 and finished.hyperparameters == {"C": 1.0}
 
     stopped = result.record("g").to_trial(6, {"C": 0.01}, "accuracy", resource_name="max_iter")
-    assert stopped.status == "stopped" and stopped.validation_score is None
+    # A stopped trial records the score its model reached (the model a search keeps may be one).
+    assert stopped.status == "stopped" and stopped.validation_score == pytest.approx(0.81)
     assert stopped.resources["ended_round"] == 2 and stopped.resources["last_score"] == pytest.approx(0.81)
     assert stopped.resources["threshold_error"] == pytest.approx(0.1875)
     assert stopped.error is not None and "(1 + 0.5)" in stopped.error

@@ -235,7 +235,7 @@ def test_null_labels_are_dropped_before_the_search(classification_table: pa.Tabl
 def test_interrupt_during_a_trial_records_it_as_stopped(
     classification_table: pa.Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fit = random_search.fit_estimator
+    fit = random_search.fit_estimator_within
     calls = {"n": 0}
 
     def interrupted_on_third_fit(*args: object, **kwargs: object) -> object:
@@ -244,7 +244,7 @@ def test_interrupt_during_a_trial_records_it_as_stopped(
             raise KeyboardInterrupt
         return fit(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(random_search, "fit_estimator", interrupted_on_third_fit)
+    monkeypatch.setattr(random_search, "fit_estimator_within", interrupted_on_third_fit)
     result = RandomSearch().run(classification_table, "label", _spec(budget="10 trials"))
     assert [t.status for t in result.trials] == ["finished", "finished", "stopped"]
     assert result.interrupted and not result.refit
