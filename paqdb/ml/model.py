@@ -9,8 +9,9 @@
 ``classes.arrow``
     the class values in the label's own type (classification only; an Arrow IPC stream).
 ``estimator.skops``
-    the scikit-learn estimator in skops format, loaded with an allow-list of ``sklearn.*``, ``numpy.*`` and
-    ``scipy.*`` types (see :data:`ALLOWED_TYPE_PREFIXES`).
+    the scikit-learn estimator in skops format, loaded only when every type it names is on the exact
+    allow-list generated for its family (:mod:`paqdb.ml.artifact_types`) and its trees' indices check out
+    (:mod:`paqdb.ml.artifact_safety`, which says exactly what is guaranteed).
 """
 
 from __future__ import annotations
@@ -25,24 +26,19 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import skops.io as skops_io
 from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator
 
 from paqdb.errors import ArtifactError, DataError
+from paqdb.ml import artifact_safety
 from paqdb.ml.families import Task, get_family
 from paqdb.ml.features import ColumnKind, Encoding, Featurizer
 
 FORMAT_NAME = "paqdb-model"
 FORMAT_VERSION = 1
 
-ALLOWED_TYPE_PREFIXES: tuple[str, ...] = ("sklearn.", "numpy.", "scipy.")
-"""Types (and functions) an estimator artifact may name, beyond skops' own trusted builtins."""
-
-ALLOWED_TYPES: frozenset[str] = frozenset({"functools.partial"})
-"""Exact names allowed outside the prefixes. HistGradientBoosting with native categoricals stores a
-``functools.partial`` of a scikit-learn function; the wrapped function is itself checked against the
-prefixes, and skops rebuilds a partial without calling it."""
+MAX_METADATA_BYTES = 64 * 1024**2
+"""Largest manifest, schema or class list an artifact may hold once decompressed."""
 
 _MANIFEST = "paqdb_model.json"
 _SCHEMA = "schema.arrow"
@@ -195,6 +191,9 @@ class TrainedModel:
             archive.writestr(_SCHEMA, schema.serialize().to_pybytes())
             if self.classes is not None:
                 archive.writestr(_CLASSES, _ipc_bytes(pa.table({"classes": self.classes})))
+            # skops takes half a second to import (it lists every scikit-learn estimator): only on save.
+            import skops.io as skops_io
+
             # Fitted trees are large and compress several-fold; level 1 keeps saving fast.
             estimator_bytes = skops_io.dumps(
                 self.estimator, compression=zipfile.ZIP_DEFLATED, compresslevel=1
@@ -203,34 +202,55 @@ class TrainedModel:
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> TrainedModel:
-        """Load a model written by :meth:`to_bytes`.
+    def from_bytes(
+        cls, data: bytes, *, expected_sha256: str | None = None, name: str | None = None
+    ) -> TrainedModel:
+        """Load a model written by :meth:`to_bytes`, running no code from it.
 
-        Raises :class:`~paqdb.errors.ArtifactError` when the archive is corrupt, of another format version,
-        or names a type outside the allow-list.
+        Parameters
+        ----------
+        data : bytes
+            The artifact.
+        expected_sha256 : str, optional
+            The hex SHA-256 recorded when the artifact was stored; checked before anything is parsed.
+        name : str, optional
+            The model's name, for error messages.
+
+        Raises :class:`~paqdb.errors.ArtifactError` (naming the model) when the hash differs, the archive is
+        corrupt, truncated, too large or a zip bomb, of another format version, or its estimator names a
+        type outside its family's allow-list or holds inconsistent tree indices (see
+        :mod:`paqdb.ml.artifact_safety` for exactly what is checked).
         """
+        artifact_safety.check_sha256(data, expected_sha256, name)
         try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                manifest = json.loads(archive.read(_MANIFEST))
+            with artifact_safety.open_archive(data, "artifact", name) as archive:
+                manifest = artifact_safety.read_json_object(
+                    archive, _MANIFEST, "artifact", name, MAX_METADATA_BYTES
+                )
                 if manifest.get("format") != FORMAT_NAME or manifest.get("version") != FORMAT_VERSION:
                     raise ArtifactError(
-                        f"model artifact has format {manifest.get('format')!r} version "
+                        f"{_subject(name)} has format {manifest.get('format')!r} version "
                         f"{manifest.get('version')!r}; this paqdb reads {FORMAT_NAME!r} "
                         f"version {FORMAT_VERSION}",
                         hint="retrain the model with this version of paqdb",
                     )
-                schema = pa.ipc.read_schema(pa.py_buffer(archive.read(_SCHEMA)))
+                family = manifest.get("family")
+                if not isinstance(family, str):
+                    raise artifact_safety.refuse(name, "its manifest names no model family")
+                schema = pa.ipc.read_schema(pa.py_buffer(_member(archive, _SCHEMA, name)))
                 classes = None
-                if manifest["task"] == "classification":
-                    classes = pa.ipc.open_stream(archive.read(_CLASSES)).read_all().column(0).combine_chunks()
-                estimator = _load_estimator(archive.read(_ESTIMATOR))
+                if manifest.get("task") == "classification":
+                    stream = _member(archive, _CLASSES, name)
+                    classes = pa.ipc.open_stream(stream).read_all().column(0).combine_chunks()
+                estimator_bytes = archive.read(_ESTIMATOR)
+            estimator = artifact_safety.load_estimator(estimator_bytes, family, name)
             label_field = schema.field(len(schema) - 1)
             return cls(
                 task=manifest["task"],
                 label=manifest["label"],
                 label_type=label_field.type,
                 feature_schema=pa.schema(list(schema)[:-1]),
-                family=manifest["family"],
+                family=family,
                 hyperparameters=manifest["hyperparameters"],
                 classes=classes,
                 featurizer=Featurizer.from_dict(manifest["featurizer"]),
@@ -240,28 +260,23 @@ class TrainedModel:
         except ArtifactError:
             raise
         except Exception as error:
-            raise ArtifactError(
-                f"model artifact is corrupt or unreadable: {type(error).__name__}: {error}",
+            # A truncated member, a missing key, an Arrow schema that does not parse...
+            raise artifact_safety.refuse(
+                name,
+                f"it is corrupt or unreadable ({type(error).__name__}: {error})",
                 hint="retrain the model",
             ) from error
 
 
-def _load_estimator(data: bytes) -> BaseEstimator:
-    untrusted = skops_io.get_untrusted_types(data=data)
-    disallowed = sorted(
-        name for name in untrusted if name not in ALLOWED_TYPES and not name.startswith(ALLOWED_TYPE_PREFIXES)
-    )
-    if disallowed:
-        raise ArtifactError(
-            f"model artifact names types that are not allowed: {', '.join(disallowed)}",
-            hint="only scikit-learn, NumPy and SciPy types may appear in a stored estimator",
-        )
-    estimator = skops_io.loads(data, trusted=untrusted)
-    if not isinstance(estimator, BaseEstimator):
-        raise ArtifactError(
-            f"model artifact holds a {type(estimator).__name__}, not a scikit-learn estimator"
-        )
-    return estimator
+def _subject(name: str | None) -> str:
+    return f"model '{name}'" if name is not None else "model artifact"
+
+
+def _member(archive: zipfile.ZipFile, member: str, name: str | None) -> bytes:
+    """Member ``member`` of the artifact, refused when larger than :data:`MAX_METADATA_BYTES`."""
+    if archive.getinfo(member).file_size > MAX_METADATA_BYTES:
+        raise artifact_safety.refuse(name, f"its {member!r} is larger than {MAX_METADATA_BYTES:,} bytes")
+    return archive.read(member)
 
 
 def class_probabilities(estimator: BaseEstimator, matrix: np.ndarray, n_classes: int) -> np.ndarray:
@@ -322,8 +337,7 @@ def _values_as(values: np.ndarray, arrow_type: pa.DataType) -> pa.Array:
 
 
 __all__ = [
-    "ALLOWED_TYPES",
-    "ALLOWED_TYPE_PREFIXES",
+    "MAX_METADATA_BYTES",
     "FeatureSpec",
     "TrainedModel",
     "class_probabilities",
