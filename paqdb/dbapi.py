@@ -1,8 +1,10 @@
 """PEP 249 (DB-API 2.0) over a paqdb :class:`~paqdb.session.Session`.
 
-paqdb statements and plain DuckDB SQL go through the same cursor. Results are held as Arrow tables:
-``fetch_arrow_table()`` and ``fetch_df()`` hand them out without a detour through Python objects, and
-``fetchone``/``fetchmany``/``fetchall`` convert only the rows asked for.
+paqdb statements and plain DuckDB SQL go through the same cursor. Plain SQL's rows stay in DuckDB
+until they are fetched, and ``fetchone``/``fetchmany``/``fetchall`` return them exactly as DuckDB's own
+Python API does (its types and its conversion); ``fetch_arrow_table()`` and ``fetch_df()`` use DuckDB's
+Arrow and pandas conversion. Results paqdb builds itself (SHOW MODELS, EXPLAIN ...) are Arrow tables,
+converted to rows only as they are fetched.
 
 As PEP 249 requires, auto-commit is off by default: call ``commit()`` to keep changes. Pass
 ``autocommit=True`` to commit each statement as DuckDB's own Python API does.
@@ -13,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 import time
-import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
 
 from paqdb.engines.base import ExecResult
+from paqdb.engines.rows import ResultRows
+from paqdb.engines.rows import python_rows as python_rows  # its home before; tests import it here
 from paqdb.errors import (
     DatabaseError,
     DataError,
@@ -38,6 +41,7 @@ from paqdb.session import Session
 
 apilevel = "2.0"
 threadsafety = 1  # threads may share the module, not connections
+#: ``?`` markers; DuckDB's numeric (``$1``) and named (``$name``, with a mapping) styles work as well
 paramstyle = "qmark"
 
 
@@ -149,9 +153,15 @@ class Connection:
         self.session  # noqa: B018 - raises InterfaceError when closed
         return Cursor(self)
 
-    def execute(self, operation: str, params: Sequence[Any] | None = None) -> Cursor:
+    def execute(self, operation: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> Cursor:
         """Shortcut: a new cursor that has executed ``operation`` (as in sqlite3)."""
         return self.cursor().execute(operation, params)
+
+    def executemany(
+        self, operation: str, seq_of_parameters: Sequence[Sequence[Any] | Mapping[str, Any]]
+    ) -> Cursor:
+        """Shortcut: a new cursor that has run ``operation`` once per parameter set (as in sqlite3)."""
+        return self.cursor().executemany(operation, seq_of_parameters)
 
     def commit(self) -> None:
         """Commit the current transaction."""
@@ -211,17 +221,24 @@ class Cursor:
 
     @property
     def description(self) -> list[tuple[str, str, None, None, None, None, None]] | None:
-        """Name and type code (a DuckDB type name) of each result column; None without rows."""
-        if self._result is None or self._result.table is None:
+        """Name and type code (a DuckDB type name) of each result column; None without a result set."""
+        if self._result is None or not self._result.has_rows:
             return None
         return [(c.name, c.type, None, None, None, None, None) for c in self._result.columns]
 
-    def execute(self, operation: str, parameters: Sequence[Any] | None = None) -> Cursor:
-        """Run ``operation`` (one or more statements; parameters bind with ``?``)."""
+    def execute(self, operation: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> Cursor:
+        """Run ``operation``: one or more statements.
+
+        Parameters bind as DuckDB binds them: a sequence for ``?`` (qmark) or ``$1`` (numeric) markers, a
+        mapping for ``$name`` markers. They work in plain SQL, in queries calling ``PREDICT(...)`` and in
+        the relations of paqdb statements (``PREDICT y FROM (SELECT * FROM t WHERE day = ?) USING MODEL m``).
+        """
         session = self.connection.session
         self._result, self._position, self.rowcount, self.message = None, 0, -1, None
         last = None
-        for outcome in session.run(operation, list(parameters) if parameters is not None else None):
+        if parameters is not None and not isinstance(parameters, Mapping):
+            parameters = list(parameters)
+        for outcome in session.run(operation, parameters):
             last = outcome
         self._executed = True
         if last is not None:
@@ -230,7 +247,9 @@ class Cursor:
             self.message = last.message
         return self
 
-    def executemany(self, operation: str, seq_of_parameters: Sequence[Sequence[Any]]) -> Cursor:
+    def executemany(
+        self, operation: str, seq_of_parameters: Sequence[Sequence[Any] | Mapping[str, Any]]
+    ) -> Cursor:
         """Run ``operation`` once per parameter sequence; ``rowcount`` is the total affected."""
         total = 0
         known = True
@@ -242,46 +261,35 @@ class Cursor:
         self.rowcount = total if known else -1
         return self
 
-    def _table(self) -> pa.Table:
+    def _source(self) -> ResultRows:
         self.connection  # noqa: B018 - raises InterfaceError when closed
         if not self._executed:
             raise ProgrammingError("nothing to fetch: execute a statement first")
-        if self._result is None or self._result.table is None:
+        rows = self._result.rows if self._result is not None else None
+        if rows is None:
             raise ProgrammingError("the last statement returned no rows to fetch")
-        return self._result.table
-
-    def _rows(self, count: int | None) -> list[tuple[Any, ...]]:
-        table = self._table()
-        end = table.num_rows if count is None else min(table.num_rows, self._position + max(count, 0))
-        if end <= self._position:
-            return []
-        chunk = table.slice(self._position, end - self._position)
-        self._position = end
-        return python_rows(chunk, [c.type for c in self._result.columns] if self._result else None)
+        return rows
 
     def fetchone(self) -> tuple[Any, ...] | None:
         """The next row, or None when there are no more."""
-        rows = self._rows(1)
+        rows = self._source().fetchmany(1)
         return rows[0] if rows else None
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
         """The next ``size`` rows (default ``arraysize``)."""
-        return self._rows(self.arraysize if size is None else size)
+        return self._source().fetchmany(max(self.arraysize if size is None else size, 0))
 
     def fetchall(self) -> list[tuple[Any, ...]]:
         """All remaining rows."""
-        return self._rows(None)
+        return self._source().fetchmany(None)
 
     def fetch_arrow_table(self) -> pa.Table:
-        """The remaining rows as a ``pyarrow.Table`` (zero-copy slice of the result)."""
-        table = self._table()
-        rest = table.slice(self._position)
-        self._position = table.num_rows
-        return rest
+        """The remaining rows as a ``pyarrow.Table``, converted by DuckDB (paqdb's own results: a slice)."""
+        return self._source().arrow()
 
     def fetch_df(self) -> Any:
-        """The remaining rows as a pandas DataFrame, converted from Arrow."""
-        return self.fetch_arrow_table().to_pandas()
+        """The remaining rows as a pandas DataFrame, converted by DuckDB as its ``df()`` does."""
+        return self._source().df()
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return self
@@ -312,75 +320,6 @@ class Cursor:
         """Close the cursor; later use raises InterfaceError."""
         self._connection = None
         self._result = None
-
-
-def python_rows(table: pa.Table, sql_types: Sequence[str] | None = None) -> list[tuple[Any, ...]]:
-    """Rows of ``table`` as tuples of the Python values DuckDB's own API gives.
-
-    Arrow's conversion differs from DuckDB's for a few types; they are converted to DuckDB's form:
-    MAP -> dict, unnamed STRUCT -> tuple, fixed-size ARRAY -> tuple, INTERVAL -> timedelta (a month
-    counts 30 days, as in DuckDB), UUID -> uuid.UUID.
-    """
-    types = list(sql_types) if sql_types is not None else [""] * table.num_columns
-    columns = []
-    for column, sql_type in zip(table.columns, types, strict=True):
-        values = column.to_pylist()
-        if base_type(sql_type) == "UUID":
-            values = [None if v is None else uuid.UUID(str(v)) for v in values]
-        elif base_type(sql_type) == "BIT":
-            values = [None if v is None else _bit_string(v) for v in values]
-        elif _needs_conversion(column.type):
-            values = [_python_value(column.type, v) for v in values]
-        columns.append(values)
-    return list(zip(*columns, strict=True)) if columns else [() for _ in range(table.num_rows)]
-
-
-def _bit_string(data: bytes) -> str:
-    # DuckDB's BIT layout: the first byte counts the padding bits that lead the second byte.
-    return "".join(f"{byte:08b}" for byte in data[1:])[data[0] :]
-
-
-def _is_list(arrow_type: pa.DataType) -> bool:
-    return bool(pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type))
-
-
-def _needs_conversion(arrow_type: pa.DataType) -> bool:
-    if (
-        pa.types.is_map(arrow_type)
-        or pa.types.is_fixed_size_list(arrow_type)
-        or pa.types.is_interval(arrow_type)
-    ):
-        return True
-    if _is_list(arrow_type):
-        return _needs_conversion(arrow_type.value_type)
-    if pa.types.is_struct(arrow_type):
-        return _unnamed(arrow_type) or any(_needs_conversion(f.type) for f in arrow_type)
-    return False
-
-
-def _unnamed(struct_type: pa.StructType) -> bool:
-    # DuckDB names the fields of an unnamed STRUCT (row(...), list_zip) element1, element2, ...
-    return struct_type.num_fields > 0 and all(f.name == f"element{i}" for i, f in enumerate(struct_type, 1))
-
-
-def _python_value(arrow_type: pa.DataType, value: Any) -> Any:
-    if value is None:
-        return None
-    if pa.types.is_map(arrow_type):
-        return {
-            _python_value(arrow_type.key_type, k): _python_value(arrow_type.item_type, v) for k, v in value
-        }
-    if pa.types.is_fixed_size_list(arrow_type):
-        return tuple(_python_value(arrow_type.value_type, v) for v in value)
-    if _is_list(arrow_type):
-        return [_python_value(arrow_type.value_type, v) for v in value]
-    if pa.types.is_struct(arrow_type):
-        if _unnamed(arrow_type):
-            return tuple(_python_value(f.type, value[f.name]) for f in arrow_type)
-        return {f.name: _python_value(f.type, value[f.name]) for f in arrow_type}
-    if pa.types.is_interval(arrow_type):
-        return datetime.timedelta(days=value.months * 30 + value.days, microseconds=value.nanoseconds // 1000)
-    return value
 
 
 def connect(

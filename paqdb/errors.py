@@ -221,12 +221,26 @@ class SearchInterrupted(Error):
     default_sqlstate = "57014"
 
 
+class CatalogError(InternalError):
+    """The ``paqdb`` schema in the database file is damaged: a row is missing, duplicated or unreadable."""
+
+    default_sqlstate = "XX001"
+
+
+class InFailedTransactionError(OperationalError):
+    """A statement was sent inside a transaction that an earlier error aborted (PostgreSQL's 25P02)."""
+
+    default_sqlstate = "25P02"
+
+
 __all__ = [
     "ArtifactError",
+    "CatalogError",
     "DataError",
     "DatabaseError",
     "DuplicateModelError",
     "Error",
+    "InFailedTransactionError",
     "IntegrityError",
     "InterfaceError",
     "InternalError",

@@ -5,22 +5,34 @@ a CREATE MODEL records is written inside one transaction (:meth:`ModelCatalog.sa
 killed process leaves no half-created model. The schema is created on the first write: opening a plain
 DuckDB file with paqdb changes nothing.
 
-The catalog stores artifacts as opaque bytes; turning them back into models is the planner's job.
+The catalog stores artifacts as opaque bytes, each with its sha256; turning them back into models (after
+checking that hash) is the model loader's job. The hash is also the model's immutable identity: a
+re-created model with a reused name and version number still has a different one, so nothing cached by it
+can go stale.
+
+A catalog edited by hand (a missing artifact, a version that points nowhere, JSON that does not parse) is
+reported as a :class:`~paqdb.errors.CatalogError` naming the model and what is wrong, never as a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 
 from paqdb.engines.base import Column, Engine
-from paqdb.errors import DuplicateModelError, UndefinedModelError
+from paqdb.errors import CatalogError, DuplicateModelError, UndefinedModelError
 
 SCHEMA = "paqdb"
+
+#: How a model's search ended (``paqdb.model_versions.outcome``).
+OUTCOMES = ("complete", "interrupted", "time budget reached", "trial budget reached")
+
+_T = TypeVar("_T")
 
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
@@ -66,7 +78,11 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.artifacts (
     size BIGINT NOT NULL,
     data BLOB NOT NULL
 );
+ALTER TABLE {SCHEMA}.model_versions ADD COLUMN IF NOT EXISTS outcome VARCHAR DEFAULT 'complete';
+ALTER TABLE {SCHEMA}.model_versions ADD COLUMN IF NOT EXISTS notes VARCHAR DEFAULT '';
 """
+# The two ALTERs bring a catalog written by paqdb 0.1 up to date on its first write; reads of such a file
+# (it may be opened read-only) fall back to the defaults.
 
 
 @dataclass
@@ -104,6 +120,15 @@ class ModelRecord:
     artifact_format: str = ""
     artifact: bytes = b""
     sha256: str = ""
+    #: how the search ended: one of :data:`OUTCOMES`
+    outcome: str = "complete"
+    #: what people should know about the search (families that got no time, budget overshoot ...)
+    notes: str = ""
+
+    @property
+    def identity(self) -> str:
+        """The model version's immutable identity: its artifact's sha256 (never reused, even after DROP)."""
+        return self.sha256
 
 
 class ModelCatalog:
@@ -114,6 +139,16 @@ class ModelCatalog:
 
     def _initialised(self) -> bool:
         return self.engine.relation_exists(f"{SCHEMA}.models")
+
+    def _has_outcome(self) -> bool:
+        """True when ``model_versions`` has the ``outcome``/``notes`` columns (catalogs since 0.2)."""
+        return bool(
+            self._scalar(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? "
+                "AND table_name = 'model_versions' AND column_name = 'outcome'",
+                [SCHEMA],
+            )
+        )
 
     def _ensure_schema(self) -> None:
         for statement in _DDL.split(";"):
@@ -145,49 +180,61 @@ class ModelCatalog:
         return [str(v) for v in table.column(0).to_pylist()] if table is not None else []
 
     def get(self, name: str, *, with_artifact: bool = True) -> ModelRecord:
-        """The current version of model ``name``.
+        """The current version of model ``name``, read in one query (its artifact bytes when asked).
 
         Raises:
             UndefinedModelError: there is no such model.
+            CatalogError: the catalog rows of the model are missing, duplicated or unreadable.
         """
-        version = self.current_version(name)
-        if version is None:
+        if not self._initialised():
             raise self._undefined(name)
+        outcome = "v.outcome, v.notes" if self._has_outcome() else "'complete', ''"
+        data = "a.data" if with_artifact else "NULL"
         table = self.engine.execute(
-            f"""SELECT v.name, v.version, task, label, label_type, features, family, hyperparameters,
-                       metric, validation_score, train_rows, search, source_sql
-                FROM {SCHEMA}.model_versions v
-                WHERE lower(v.name) = lower(?) AND v.version = ?""",
-            [name, version],
+            f"""SELECT m.name, m.version, v.version IS NOT NULL AS has_version, v.task, v.label,
+                       v.label_type, v.features, v.family, v.hyperparameters, v.metric, v.validation_score,
+                       v.train_rows, v.search, v.source_sql, {outcome}, a.format, a.sha256, {data},
+                       count(*) OVER () AS matches
+                FROM {SCHEMA}.models m
+                LEFT JOIN {SCHEMA}.model_versions v ON lower(v.name) = lower(m.name) AND v.version = m.version
+                LEFT JOIN {SCHEMA}.artifacts a ON lower(a.name) = lower(m.name) AND a.version = m.version
+                WHERE lower(m.name) = lower(?)""",
+            [name],
         ).table
-        assert table is not None and table.num_rows == 1, "catalog row missing for a listed model"
-        row = {k: v[0] for k, v in table.to_pydict().items()}
-        record = ModelRecord(
-            name=row["name"],
-            version=int(row["version"]),
-            task=row["task"],
-            label=row["label"],
-            label_type=row["label_type"],
-            features=[Column(c["name"], c["type"]) for c in json.loads(row["features"])],
-            family=row["family"],
-            hyperparameters=json.loads(row["hyperparameters"]),
-            metric=row["metric"],
-            validation_score=row["validation_score"],
-            train_rows=int(row["train_rows"]),
-            search=json.loads(row["search"]),
-            source_sql=row["source_sql"],
+        if table is None or table.num_rows == 0:
+            raise self._undefined(name)
+        row = [column[0].as_py() for column in table.columns]
+        (found, version, has_version, task, label, label_type, features, family, hyperparameters,
+         metric, score, train_rows, search, source_sql, outcome_value, notes, artifact_format, sha256,
+         artifact, matches) = row  # fmt: skip
+        if matches != 1:
+            raise _damaged(found, f"it has {matches} current-version rows or versions in the catalog")
+        if not has_version:
+            raise _damaged(found, f"its current version {version} has no row in {SCHEMA}.model_versions")
+        if sha256 is None:
+            raise _damaged(found, f"version {version} has no artifact in {SCHEMA}.artifacts")
+        if with_artifact and artifact is None:
+            raise _damaged(found, f"version {version}'s artifact has no data")
+        return ModelRecord(
+            name=found,
+            version=int(version),
+            task=task,
+            label=label,
+            label_type=label_type,
+            features=_decode(found, "features", features, _columns),
+            family=family,
+            hyperparameters=_decode(found, "hyperparameters", hyperparameters, _mapping),
+            metric=metric,
+            validation_score=score,
+            train_rows=int(train_rows),
+            search=_decode(found, "search", search, _mapping),
+            source_sql=source_sql,
+            artifact_format=artifact_format,
+            artifact=bytes(artifact) if with_artifact else b"",
+            sha256=sha256,
+            outcome=outcome_value or "complete",
+            notes=notes or "",
         )
-        if with_artifact:
-            artifact = self.engine.execute(
-                f"SELECT format, sha256, data FROM {SCHEMA}.artifacts "
-                "WHERE lower(name) = lower(?) AND version = ?",
-                [name, version],
-            ).table
-            assert artifact is not None and artifact.num_rows == 1, "artifact missing for a listed model"
-            record.artifact_format = artifact.column("format")[0].as_py()
-            record.sha256 = artifact.column("sha256")[0].as_py()
-            record.artifact = artifact.column("data")[0].as_py()
-        return record
 
     def list_models(self) -> pa.Table:
         """SHOW MODELS: one row per model, its current version's metadata."""
@@ -202,12 +249,14 @@ class ModelCatalog:
                     "metric": pa.array([], pa.string()),
                     "validation_score": pa.array([], pa.float64()),
                     "train_rows": pa.array([], pa.int64()),
+                    "outcome": pa.array([], pa.string()),
                     "created_at": pa.array([], pa.timestamp("us")),
                 }
             )
+        outcome = "v.outcome" if self._has_outcome() else "'complete'"
         return self.engine.query_arrow(
             f"""SELECT m.name, m.version, v.task, v.label, v.family, v.metric, v.validation_score,
-                       v.train_rows, v.created_at
+                       v.train_rows, {outcome} AS outcome, v.created_at
                 FROM {SCHEMA}.models m JOIN {SCHEMA}.model_versions v
                   ON v.name = m.name AND v.version = m.version
                 ORDER BY m.name"""
@@ -218,14 +267,16 @@ class ModelCatalog:
         version = self.current_version(name)
         if version is None:
             raise self._undefined(name)
-        escaped = name.replace("'", "''")
-        return self.engine.query_arrow(
+        table = self.engine.execute(
             f"""SELECT trial, family, hyperparameters, resources, metric, validation_score, status,
                        round(seconds, 3) AS seconds, error
                 FROM {SCHEMA}.trials
-                WHERE lower(name) = lower('{escaped}') AND version = {version}
-                ORDER BY trial"""
-        )
+                WHERE lower(name) = lower(?) AND version = ?
+                ORDER BY trial""",
+            [name, version],
+        ).table
+        assert table is not None  # a SELECT always has a result
+        return table
 
     # -- writes ---------------------------------------------------------------------------------------
 
@@ -257,8 +308,10 @@ class ModelCatalog:
             version = int(latest or 0) + 1
             features = json.dumps([{"name": c.name, "type": c.type} for c in record.features])
             self.engine.execute(
-                f"INSERT INTO {SCHEMA}.model_versions VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP)",
+                f"INSERT INTO {SCHEMA}.model_versions (name, version, task, label, label_type, features, "
+                "family, hyperparameters, metric, validation_score, train_rows, search, source_sql, "
+                "created_at, outcome, notes) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, current_timestamp::TIMESTAMP, ?, ?)",
                 [
                     record.name,
                     version,
@@ -273,25 +326,11 @@ class ModelCatalog:
                     record.train_rows,
                     json.dumps(record.search, default=str),
                     record.source_sql,
+                    record.outcome,
+                    record.notes,
                 ],
             )
-            for t in trials:
-                self.engine.execute(
-                    f"INSERT INTO {SCHEMA}.trials VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        record.name,
-                        version,
-                        t.trial,
-                        t.family,
-                        json.dumps(t.hyperparameters, default=str),
-                        json.dumps(t.resources, default=str),
-                        t.metric,
-                        t.validation_score,
-                        t.status,
-                        t.seconds,
-                        t.error,
-                    ],
-                )
+            self._insert_trials(record.name, version, trials)
             self.engine.execute(
                 f"INSERT INTO {SCHEMA}.artifacts VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -309,6 +348,29 @@ class ModelCatalog:
                 [record.name, version],
             )
         return version
+
+    def _insert_trials(self, name: str, version: int, trials: list[TrialRecord]) -> None:
+        """Write a search's trials in one INSERT per 500 trials (one statement, not one per trial)."""
+        chunk = 500
+        for start in range(0, len(trials), chunk):
+            rows = trials[start : start + chunk]
+            parameters: list[Any] = []
+            for t in rows:
+                parameters += [
+                    name,
+                    version,
+                    t.trial,
+                    t.family,
+                    json.dumps(t.hyperparameters, default=str),
+                    json.dumps(t.resources, default=str),
+                    t.metric,
+                    t.validation_score,
+                    t.status,
+                    t.seconds,
+                    t.error,
+                ]
+            values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+            self.engine.execute(f"INSERT INTO {SCHEMA}.trials VALUES {values}", parameters)
 
     def drop(self, name: str, *, if_exists: bool = False) -> bool:
         """Delete a model with all its versions, trials and artifacts; return whether it existed."""
@@ -329,3 +391,30 @@ class ModelCatalog:
             else "create one with CREATE MODEL <name> PREDICT ..."
         )
         return UndefinedModelError(f"model '{name}' does not exist", hint=hint)
+
+
+def _damaged(name: str, what: str) -> CatalogError:
+    return CatalogError(
+        f"the catalog entry of model '{name}' is damaged: {what}",
+        hint=f"retrain it with CREATE OR REPLACE MODEL {name} ..., or remove it with DROP MODEL {name}",
+    )
+
+
+def _decode(name: str, column: str, text: Any, convert: Callable[[Any], _T]) -> _T:
+    """Parse a JSON column of ``model_versions``; anything unreadable is a :class:`CatalogError`."""
+    try:
+        return convert(json.loads(text))
+    except (TypeError, ValueError, KeyError) as error:
+        raise _damaged(name, f"its {column} column does not hold valid JSON ({error})") from None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, found {type(value).__name__}")
+    return value
+
+
+def _columns(value: Any) -> list[Column]:
+    if not isinstance(value, list):
+        raise TypeError(f"expected a JSON list, found {type(value).__name__}")
+    return [Column(str(c["name"]), str(c["type"])) for c in value]

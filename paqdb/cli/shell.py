@@ -34,10 +34,9 @@ from paqdb.sql import split
 from paqdb.sql.parse import line_column
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from paqdb.cli.completion import SessionNames
-    from paqdb.engines.base import Column
+    from paqdb.cli.render import Renderable
+    from paqdb.engines.base import Column, ExecResult
     from paqdb.session import Session, StatementResult
 
 PROMPT = "paqdb> "
@@ -218,7 +217,7 @@ class Shell:
         columns = os.environ.get("COLUMNS", "")
         return int(columns) if columns.isdigit() and int(columns) > 0 else None
 
-    def write_table(self, table: pa.Table, columns: Sequence[Column] | None = None) -> None:
+    def write_table(self, table: Renderable, columns: Sequence[Column] | None = None) -> None:
         """Print ``table`` in the current output mode."""
         for piece in render(
             table, self.mode, columns=columns, max_width=self.output_width(), max_rows=self.max_rows
@@ -234,9 +233,10 @@ class Shell:
     def show_outcome(self, outcome: StatementResult) -> None:
         """Print one statement's result: its rows, ``N rows affected`` for DML, and its message."""
         result = outcome.result
-        if result.table is not None and not _is_status_table(result.table, result.status):
-            self.write_table(result.table, result.columns)
-        elif result.table is None and result.status in _DML_STATUSES and result.rowcount >= 0:
+        if result.has_rows and not _is_status_result(result):
+            # The result itself, not its Arrow table: rows are shown with DuckDB's own values.
+            self.write_table(result, result.columns)
+        elif not result.has_rows and result.status in _DML_STATUSES and result.rowcount >= 0:
             self.write_line(f"{result.rowcount} row{'' if result.rowcount == 1 else 's'} affected")
         if outcome.message:
             self.write_line(outcome.message)
@@ -469,14 +469,17 @@ def _relocate(error: Error, text: str, sql: str, offset: int, first_line: int) -
     error.with_position(line, column, "\n" * (first_line - 1) + sql)
 
 
-def _is_status_table(table: pa.Table, status: str) -> bool:
-    """True for the empty ``Count``/``Success`` table DuckDB returns for DDL and settings (not shown)."""
-    return (
-        status.upper() not in _QUERY_STATUSES
-        and table.num_columns == 1
-        and table.column_names[0] in ("Count", "Success")
-        and (table.num_rows == 0 or status.upper() == "CREATE")
-    )
+def _is_status_result(result: ExecResult) -> bool:
+    """True for the ``Count``/``Success`` result DuckDB returns for DDL and settings (not shown)."""
+    columns = result.columns
+    if (
+        result.status.upper() in _QUERY_STATUSES
+        or len(columns) != 1
+        or columns[0].name not in ("Count", "Success")
+    ):
+        return False
+    table = result.table  # one count or flag column: Arrow reads it exactly
+    return table is not None and (table.num_rows == 0 or result.status.upper() == "CREATE")
 
 
 # -- interactive --------------------------------------------------------------------------------------

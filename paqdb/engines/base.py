@@ -6,12 +6,16 @@ Spark engine implements the same methods. Results cross the interface as Arrow t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from paqdb.engines.rows import ResultRows
+    from paqdb.errors import Error
 
 
 @dataclass(frozen=True)
@@ -22,21 +26,71 @@ class Column:
     type: str
 
 
-@dataclass
 class ExecResult:
     """The outcome of one statement.
 
-    Attributes:
-        table: the rows, or None for a statement that returns none (DDL, SET).
+    Args:
+        table: the rows as an Arrow table (results paqdb builds itself), or None.
         rowcount: rows affected by INSERT/UPDATE/DELETE, the row count of ``table``, or -1 when unknown.
-        columns: name and SQL type of each result column (empty when ``table`` is None).
+        columns: name and SQL type of each result column (empty for a statement without rows).
         status: a short status word for doors that show one (``SELECT``, ``CREATE MODEL``).
+        rows: the rows as a cursor that converts them itself (plain SQL: DuckDB's own result), instead
+            of ``table``.
+
+    A result has rows when it has either; :attr:`rows` reads them as Python values, :attr:`table` as
+    Arrow. Read one of them: reading :attr:`table` of a DuckDB result converts its remaining rows to
+    Arrow, after which :attr:`rows` reads that table.
     """
 
-    table: pa.Table | None
-    rowcount: int = -1
-    columns: list[Column] = field(default_factory=list)
-    status: str = ""
+    def __init__(
+        self,
+        table: pa.Table | None = None,
+        rowcount: int = -1,
+        columns: list[Column] | None = None,
+        status: str = "",
+        *,
+        rows: ResultRows | None = None,
+    ) -> None:
+        self._table = table
+        self._rows = rows
+        self._arrow_rows: ResultRows | None = None
+        self.rowcount = rowcount
+        self.columns = list(columns) if columns is not None else []
+        self.status = status
+
+    @property
+    def has_rows(self) -> bool:
+        """True for a statement that returns a result set (possibly empty)."""
+        return self._rows is not None or self._table is not None
+
+    @property
+    def table(self) -> pa.Table | None:
+        """The rows as an Arrow table, or None for a statement without rows (DDL, DML without RETURNING)."""
+        if self._table is None and self._rows is not None:
+            self._table = self._rows.arrow()
+            self._rows = None
+        return self._table
+
+    @table.setter
+    def table(self, table: pa.Table | None) -> None:
+        self._table, self._rows, self._arrow_rows = table, None, None
+
+    @property
+    def rows(self) -> ResultRows | None:
+        """The rows as a forward-only cursor of Python values, or None for a statement without rows."""
+        if self._rows is not None:
+            return self._rows
+        if self._table is None:
+            return None
+        if self._arrow_rows is None:
+            from paqdb.engines.rows import ArrowRows  # here: rows.py imports the planner's typing
+
+            self._arrow_rows = ArrowRows(self._table, [c.type for c in self.columns])
+        return self._arrow_rows
+
+    def __repr__(self) -> str:
+        kind = "rows" if self._rows is not None else "table" if self._table is not None else "no rows"
+        return f"ExecResult({self.status or '?'}, {kind}, rowcount={self.rowcount}, columns={self.columns})"
 
 
 ScalarFunction = Callable[..., pa.Array]
@@ -46,9 +100,12 @@ class Engine(Protocol):
     """What the planner needs from an execution engine."""
 
     name: str
+    #: called with the error when rows fail while they are read, after :meth:`execute` returned
+    #: (an engine that computes results lazily); the session marks its transaction aborted
+    on_fetch_error: Callable[[Error], None] | None
 
-    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> ExecResult:
-        """Run one statement of the engine's own SQL and return its result."""
+    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> ExecResult:
+        """Run one statement of the engine's own SQL, binding ``parameters``, and return its result."""
         ...
 
     def query_arrow(self, sql: str) -> pa.Table:
@@ -61,6 +118,13 @@ class Engine(Protocol):
 
     def columns(self, relation_sql: str) -> list[Column]:
         """The columns of a relation: a table name or a parenthesised query."""
+        ...
+
+    def check_syntax(self, sql: str) -> None:
+        """Parse ``sql`` in the engine's dialect without running it; raise ParseError if it does not parse.
+
+        Nothing runs and an open transaction is left as it was.
+        """
         ...
 
     def relation_exists(self, name: str) -> bool:
@@ -79,6 +143,14 @@ class Engine(Protocol):
 
     def unregister_function(self, name: str) -> None:
         """Remove a function registered with :meth:`register_function` (no error if absent)."""
+        ...
+
+    def has_function(self, name: str) -> bool:
+        """True while a function registered under ``name`` is still there (a rollback may remove it)."""
+        ...
+
+    def unique_function_name(self, base: str) -> str:
+        """``base`` or a variant of it that was never registered on this engine's connection."""
         ...
 
     def transaction(self) -> AbstractContextManager[None]:

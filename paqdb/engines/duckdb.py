@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -15,11 +16,15 @@ from sqlglot import exp
 
 from paqdb import errors
 from paqdb.engines.base import Column, ExecResult, ScalarFunction
+from paqdb.engines.rows import arrow_from_rows
 
 _DML_WORDS = {"INSERT", "UPDATE", "DELETE", "MERGE"}
 _COUNT_WORDS = _DML_WORDS | {"CREATE", "COPY", "DROP", "ALTER"}
 _BEGIN_WORDS = {"BEGIN", "START"}
 _END_WORDS = {"COMMIT", "END", "ROLLBACK", "ABORT"}
+# Statements that never write: an unread result of theirs may be cancelled rather than run to its end.
+_DRAINED_WORDS = {"CREATE"} | _BEGIN_WORDS | _END_WORDS
+_READ_ONLY_WORDS = {"SELECT", "FROM", "VALUES", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE", "EXPLAIN"}
 _FIRST_WORD = re.compile(r"\s*(?:(?:--[^\n]*\n)|(?:/\*.*?\*/)|\s)*\(*\s*([A-Za-z]+)", re.S)
 
 
@@ -62,6 +67,117 @@ def translate_error(error: duckdb.Error) -> errors.Error:
     return errors.DatabaseError(message)
 
 
+class DuckDBResult:
+    """A statement's rows, converted to Python by DuckDB itself, exactly as DuckDB's Python API gives them.
+
+    The rows stay in DuckDB, on the engine's connection, until they are fetched: ``fetchmany`` reads
+    them with DuckDB's ``fetchmany``/``fetchall``, :meth:`arrow` and :meth:`df` with DuckDB's own
+    Arrow and pandas conversion. Before the engine runs anything else on the connection, it reads the
+    rest of the result into Python rows (:meth:`_materialise`), since DuckDB cannot keep it; from then
+    on rows come from that list, and Arrow and pandas are built from those Python rows (scalar columns
+    get the Arrow type DuckDB gives them, others the type Arrow infers, or text where Arrow cannot hold
+    the values). A query calling a function paqdb registers (``PREDICT(...)``) is read this way, since
+    the function is removed after the statement.
+
+    A failure while fetching (DuckDB evaluates a query as it is read) raises a :class:`paqdb.Error`.
+    """
+
+    def __init__(
+        self, engine: DuckDBEngine, columns: list[Column], rows: list[tuple[Any, ...]] | None = None
+    ) -> None:
+        self._engine = engine
+        self.columns = columns
+        self._live = rows is None  # the rows are still in DuckDB (or were read already: ``rows``)
+        self._rows: list[tuple[Any, ...]] = rows or []
+        self._position = 0
+        self._error: errors.Error | None = None
+
+    def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
+        """The next ``size`` rows (all remaining when None), as DuckDB's ``fetchmany``/``fetchall``."""
+        if self._error is not None:
+            raise self._error
+        if size is not None and size <= 0:
+            return []
+        if self._live:
+            con = self._engine._con
+            rows = self._read(lambda: con.fetchall() if size is None else con.fetchmany(size))
+            if size is None or len(rows) < size:
+                self._end()  # DuckDB has closed the result
+            return rows
+        end = len(self._rows) if size is None else min(len(self._rows), self._position + size)
+        rows = self._rows[self._position : end]
+        self._position = end
+        return rows
+
+    def arrow(self) -> pa.Table:
+        """The remaining rows as an Arrow table: DuckDB's own conversion while the rows are in DuckDB."""
+        if self._error is not None:
+            raise self._error
+        if self._live:
+            con = self._engine._con
+            with warnings.catch_warnings():
+                # DuckDB warns that this path copies; measured, it is the faster one here.
+                warnings.simplefilter("ignore", UserWarning)
+                table = self._read(con.to_arrow_table)
+            self._end()
+            return table
+        return arrow_from_rows(
+            self.fetchmany(None), [c.name for c in self.columns], [c.type for c in self.columns]
+        )
+
+    def df(self) -> Any:
+        """The remaining rows as a pandas DataFrame: DuckDB's own ``df()`` while the rows are in DuckDB."""
+        if self._error is not None:
+            raise self._error
+        if self._live:
+            frame = self._read(self._engine._con.df)
+            self._end()
+            return frame
+        return self.arrow().to_pandas()
+
+    def _materialise(self) -> None:
+        """Read every remaining row into Python; a failure is kept and raised by the next fetch."""
+        if not self._live:
+            return
+        try:
+            self._rows = self.fetchmany(None)
+        except errors.Error:
+            self._rows = []
+        self._position = 0
+        self._live = False
+
+    def _end(self) -> None:
+        self._live = False
+        self._engine._result_ended(self)
+
+    def _read(self, fetch: Callable[[], Any]) -> Any:
+        """Run one of DuckDB's fetch calls, every failure turned into a paqdb.Error."""
+        try:
+            return fetch()
+        except duckdb.Error as error:
+            failure = translate_error(error)
+        except (OverflowError, TypeError, ValueError) as error:
+            described = ", ".join(f"{c.name} {c.type}" for c in self.columns[:20])
+            failure = errors.DataError(
+                f"a value of the result cannot be converted to Python ({described}): {error}",
+                sqlstate="22000",
+                hint="cast the column to VARCHAR in the query to read it as text",
+            )
+        except RuntimeError as error:
+            if "interrupted" in str(error).lower():  # Ctrl-C while DuckDB computed the rows
+                self._fail(errors.OperationalError("the query was cancelled", sqlstate="57014"))
+                raise KeyboardInterrupt from None
+            raise
+        self._fail(failure)
+        raise failure from None
+
+    def _fail(self, error: errors.Error) -> None:
+        self._error = error
+        self._end()
+        if self._engine.on_fetch_error is not None:
+            self._engine.on_fetch_error(error)
+
+
 class DuckDBEngine:
     """The default engine: an embedded DuckDB database, in memory or in a file.
 
@@ -73,6 +189,10 @@ class DuckDBEngine:
     """
 
     name = "duckdb"
+    #: the result DuckDB holds unread on the connection (see DuckDBResult), and its statement's first word
+    _pending: tuple[weakref.ref[DuckDBResult], str] | None = None
+    #: called with the error when fetching a result fails (an error that aborts an open transaction)
+    on_fetch_error: Callable[[errors.Error], None] | None = None
 
     def __init__(
         self,
@@ -89,26 +209,41 @@ class DuckDBEngine:
             raise translate_error(error) from None
         self._in_transaction = False
         self._functions: set[str] = set()
+        #: every function name registered on this connection, live or lost in a rollback: DuckDB's
+        #: Python API keeps a name it registered even after a rollback removed the function, so such a
+        #: name can never be registered again and a fresh one is needed (see unique_function_name).
+        self._used_function_names: set[str] = set()
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
-        """The underlying DuckDB connection."""
+        """The underlying DuckDB connection (free of any unread result, see :class:`DuckDBResult`)."""
+        self._settle()
         return self._con
 
     # -- statements -----------------------------------------------------------------------------------
 
-    def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> ExecResult:
+    def execute(self, sql: str, parameters: Sequence[Any] | Mapping[str, Any] | None = None) -> ExecResult:
+        """Run one statement; a result set stays in DuckDB and is fetched through a :class:`DuckDBResult`.
+
+        INSERT, UPDATE, DELETE and MERGE without RETURNING report the rows they changed as ``rowcount``
+        and have no result set (DuckDB's own ``rowcount`` says which statements these are, so a
+        RETURNING clause always keeps its rows, whatever its columns are called); so do COPY and CREATE
+        (with ``rowcount`` -1). Anything else (SELECT, RETURNING, SHOW, SET ...) keeps DuckDB's result.
+        """
+        self._settle()
         word = first_word(sql)
         try:
             self._con.execute(sql, parameters) if parameters is not None else self._con.execute(sql)
             description = self._con.description
-            table = None
-            if description is not None:
-                with warnings.catch_warnings():
-                    # DuckDB warns that this path copies; measured, it is the faster one here.
-                    warnings.simplefilter("ignore", UserWarning)
-                    table = self._con.to_arrow_table()
+            changed = self._con.rowcount if description is not None else -1
+            drained = None
+            if description is not None and (changed >= 0 or word in _DRAINED_WORDS):
+                # A row count, or an empty status result: read now, before the transaction bookkeeping
+                # below runs a statement of its own.
+                drained = self._con.fetchall()
         except duckdb.Error as error:
+            if word in _END_WORDS:  # a failed COMMIT rolls back as well
+                self._transaction_ended()
             raise translate_error(error) from None
         except RuntimeError as error:
             if "interrupted" in str(error).lower():  # DuckDB's answer to Ctrl-C during a query
@@ -117,35 +252,76 @@ class DuckDBEngine:
         if word in _BEGIN_WORDS:
             self._in_transaction = True
         elif word in _END_WORDS:
-            self._in_transaction = False
-        if table is None:
+            self._transaction_ended()
+        if description is None:
             return ExecResult(None, -1, [], word)
-        columns = [Column(str(d[0]), str(d[1])) for d in description or []]
-        if word in _COUNT_WORDS and table.num_columns == 1 and table.column_names[0] == "Count":
-            # DuckDB reports affected rows as a one-row "Count" result; DB-API wants a rowcount.
-            count = table.column(0)[0].as_py() if table.num_rows else 0
-            return ExecResult(None, int(count or 0) if word in _DML_WORDS else -1, [], word)
-        return ExecResult(table, table.num_rows, columns, word or "SELECT")
+        if changed >= 0 or word == "CREATE":
+            return ExecResult(None, changed if word in _DML_WORDS else -1, [], word)
+        columns = [Column(str(d[0]), str(d[1])) for d in description]
+        result = DuckDBResult(self, columns, drained)
+        if drained is None:
+            self._pending = (weakref.ref(result), word)
+        return ExecResult(None, -1, columns, word or "SELECT", rows=result)
 
     def query_arrow(self, sql: str) -> pa.Table:
+        self._settle()
         try:
             return self._con.sql(sql).to_arrow_table()
         except duckdb.Error as error:
             raise translate_error(error) from None
 
     def scan_batches(self, sql: str, batch_rows: int = 122_880) -> Iterator[pa.RecordBatch]:
+        self._settle()
         try:
             reader = self._con.sql(sql).to_arrow_reader(batch_rows)
             yield from reader
         except duckdb.Error as error:
             raise translate_error(error) from None
 
+    def _settle(self, *, keep: bool = True) -> None:
+        """Free the connection of an unread result before anything else runs on it.
+
+        DuckDB keeps one statement's result on the connection until it is read to the end, and refuses
+        or replaces it when other work comes. A result still referenced (a cursor may fetch from it) is
+        read whole into Python rows, through DuckDB's own conversion; one nobody holds any more is
+        cancelled (a read-only query) or run to its end unread (a statement that may write), as are
+        all of them when ``keep`` is false (the engine is closing).
+        """
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        reference, word = pending
+        result = reference()
+        if result is not None and keep:
+            result._materialise()
+            return
+        if result is not None:
+            result._end()
+        try:
+            self._con.abort() if word in _READ_ONLY_WORDS else self._con.complete()
+        except duckdb.Error as error:
+            if self.on_fetch_error is not None:
+                self.on_fetch_error(translate_error(error))
+
+    def _result_ended(self, result: DuckDBResult) -> None:
+        if self._pending is not None and self._pending[0]() is result:
+            self._pending = None
+
     def columns(self, relation_sql: str) -> list[Column]:
+        self._settle()
         try:
             rows = self._con.execute(f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
         except duckdb.Error as error:
             raise translate_error(error) from None
         return [Column(str(r[0]), str(r[1])) for r in rows]
+
+    def check_syntax(self, sql: str) -> None:
+        # DuckDB's own parser, without running anything: a parser error here leaves an open transaction
+        # as it was (sent as a statement, it would abort it).
+        try:
+            self._con.extract_statements(sql)
+        except duckdb.Error as error:
+            raise translate_error(error) from None
 
     def relation_exists(self, name: str) -> bool:
         # A catalog lookup, not a probing query: a failed query would abort the caller's transaction.
@@ -161,6 +337,7 @@ class DuckDBEngine:
         elif table.db:
             conditions.append("(lower(schema_name) = lower(?) OR lower(database_name) = lower(?))")
             parameters += [table.db, table.db]
+        self._settle()
         sql = (
             "SELECT count(*) FROM (SELECT database_name, schema_name, table_name AS name "
             "FROM duckdb_tables() UNION ALL "
@@ -183,6 +360,7 @@ class DuckDBEngine:
         return_type: str,
     ) -> None:
         self.unregister_function(name)
+        self._used_function_names.add(name)
         try:
             self._con.create_function(  # type: ignore[call-overload]
                 name,
@@ -197,14 +375,38 @@ class DuckDBEngine:
         self._functions.add(name)
 
     def unregister_function(self, name: str) -> None:
+        self._settle()
         if name in self._functions:
             self._functions.discard(name)
             with contextlib.suppress(duckdb.Error):  # already gone with its connection state
                 self._con.remove_function(name)
 
     def has_function(self, name: str) -> bool:
-        """True when this engine registered a function called ``name``."""
+        """True when this engine registered a function called ``name`` and it is still there."""
         return name in self._functions
+
+    def unique_function_name(self, base: str) -> str:
+        """``base``, or ``base_2``, ``base_3`` ... : a name never registered on this connection."""
+        candidate, n = base, 1
+        while candidate in self._used_function_names:
+            n += 1
+            candidate = f"{base}_{n}"
+        return candidate
+
+    def _transaction_ended(self) -> None:
+        """Forget the functions that a rollback took with it (those registered inside the transaction)."""
+        self._in_transaction = False
+        if not self._functions:
+            return
+        try:
+            rows = self._con.execute(
+                "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_name IN "
+                f"({', '.join('?' * len(self._functions))})",
+                sorted(self._functions),
+            ).fetchall()
+        except duckdb.Error:  # the connection cannot answer: trust nothing registered
+            rows = []
+        self._functions &= {str(row[0]) for row in rows}
 
     # -- transactions ---------------------------------------------------------------------------------
 
@@ -225,7 +427,8 @@ class DuckDBEngine:
             try:
                 self.execute("ROLLBACK")
             finally:
-                self._in_transaction = False
+                if self._in_transaction:
+                    self._transaction_ended()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -241,6 +444,7 @@ class DuckDBEngine:
         self.commit()
 
     def close(self) -> None:
+        self._settle(keep=False)
         for name in list(self._functions):
             self.unregister_function(name)
         if self._owns_connection:

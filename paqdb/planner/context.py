@@ -20,12 +20,14 @@ class ExecutionContext:
         engine: where data lives and SQL runs.
         catalog: the model catalog in the same database.
         progress: called with a progress object during long work (a model search), or None.
-        loaded_models: models already decoded from the catalog, by (lower-case name, version).
-        scoring_functions: scoring functions registered in the engine, by (lower-case name, version).
+        loaded_models: models already decoded from the catalog, by identity (the artifact's sha256,
+            never reused: a dropped and re-created model is another identity).
+        scoring_functions: scoring functions registered in the engine, by (lower-case model name,
+            identity). The engine keeps them across transactions (a rollback re-registers them).
     """
 
     engine: Engine
     catalog: ModelCatalog
     progress: ProgressCallback | None = None
-    loaded_models: dict[tuple[str, int], Any] = field(default_factory=dict)
-    scoring_functions: dict[tuple[str, int], Any] = field(default_factory=dict)
+    loaded_models: dict[str, Any] = field(default_factory=dict)
+    scoring_functions: dict[tuple[str, str], Any] = field(default_factory=dict)

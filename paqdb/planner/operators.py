@@ -18,7 +18,7 @@ from paqdb.engines.base import Column, ExecResult
 from paqdb.errors import NotSupportedError
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, PhysicalOperator
-from paqdb.planner.typing import FeatureColumn, quote
+from paqdb.planner.typing import FeatureColumn, label_model_type, quote
 from paqdb.udfs import scoring
 
 ARTIFACT_FORMAT = "paqdb-model-v1"
@@ -69,19 +69,15 @@ class ModelSearchOp(PhysicalOperator):
         return self._cached_estimate
 
     def describe(self) -> dict[str, Any]:
-        budget = self.spec.budget
-        parts = []
-        if budget.seconds is not None:
-            parts.append(f"{budget.seconds:g} s")
-        if budget.trials is not None:
-            parts.append(f"{budget.trials} trials")
+        # A budget of trials alone shows the default time cap that ends it too: "20 trials (capped at 600 s)".
+        budget = self.spec.budget.describe()
         properties: dict[str, Any] = {"strategy": self.spec.strategy}
         estimate = self._estimate()
         if estimate is not None:
             properties.update(estimate.describe())
         properties.update(
             {
-                "budget": " or ".join(parts),
+                "budget": budget,
                 "metric": self.spec.metric or "task default",
                 "seed": self.spec.seed,
                 "validation": self.spec.validation_fraction,
@@ -144,6 +140,8 @@ class StoreModel(PhysicalOperator):
             source_sql=self.source_sql,
             artifact_format=ARTIFACT_FORMAT,
             artifact=model.to_bytes(),
+            outcome=result.outcome,
+            notes="; ".join(result.notes),
         )
         trials = [
             TrialRecord(
@@ -160,11 +158,7 @@ class StoreModel(PhysicalOperator):
             for t in result.trials
         ]
         version = context.catalog.save(record, trials, replace=self.replace)
-        best = f"{result.validation_score:.4f}" if result.validation_score is not None else "n/a"
-        message = (
-            f"model {self.model_name} version {version}: {model.family}, "
-            f"validation {result.metric} {best} after {len(trials)} trials"
-        )
+        message = summary_message(self.model_name, version, result)
         state.values["result"] = ExecResult(
             pa.table(
                 {
@@ -190,6 +184,32 @@ class StoreModel(PhysicalOperator):
         state.values["message"] = message
 
 
+def summary_message(model_name: str, version: int, result: Any) -> str:
+    """The message of CREATE MODEL, read from the search result: the model's family and score (its best
+    trial's), the trials, how the search ended and its notes. ``result`` is a
+    :class:`paqdb.search.SearchResult`.
+
+    >>> from types import SimpleNamespace
+    >>> summary_message("m", 1, SimpleNamespace(model=SimpleNamespace(family="logistic"), metric="accuracy",
+    ...     validation_score=0.9, trials=[1, 2], outcome="interrupted", notes=["no trials for mlp"]))
+    'model m version 1: logistic, validation accuracy 0.9000, interrupted after 2 trials; no trials for mlp'
+    """
+    best = f"{result.validation_score:.4f}" if result.validation_score is not None else "n/a"
+    count = len(result.trials)
+    trials = f"{count} trial" + ("" if count == 1 else "s")
+    head = f"model {model_name} version {version}: {result.model.family}, validation {result.metric} {best}"
+    if result.outcome == "interrupted":
+        text = f"{head}, interrupted after {trials}"
+        # The interrupt is said once: the note repeating it is for the catalog.
+        notes = [note for note in result.notes if not note.startswith("interrupted after")]
+    else:
+        text = f"{head} after {trials}"
+        if result.outcome != "complete":
+            text += f" ({result.outcome})"
+        notes = list(result.notes)
+    return "; ".join([text, *notes])
+
+
 def _fresh(name: str, taken: set[str]) -> str:
     candidate, n = name, 1
     while candidate.lower() in taken:
@@ -208,35 +228,54 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass
 class LoadModel(PhysicalOperator):
-    """Fetch a model from the catalog (cached per session by name and version) and decode it safely."""
+    """Fetch a model from the catalog (cached per session by its identity) and decode it safely."""
 
     model_name: str
     version: int
+    identity: str
     name = "LoadModel"
 
     def describe(self) -> dict[str, Any]:
-        return {"model": self.model_name, "version": self.version}
+        return {"model": self.model_name, "version": self.version, "identity": self.identity[:16]}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        state.values[f"model:{self.model_name.lower()}"] = load_model(context, self.model_name, self.version)
+        state.values[f"model:{self.model_name.lower()}"] = load_model(context, self.model_name, self.identity)
 
 
-def load_model(context: ExecutionContext, name: str, version: int) -> Any:
-    """The decoded model for ``name`` at ``version``, from the session cache or the catalog."""
-    key = (name.lower(), version)
-    if key not in context.loaded_models:
+def load_model(context: ExecutionContext, name: str, identity: str) -> Any:
+    """The decoded model ``name`` whose identity (artifact sha256) is ``identity``.
+
+    From the session cache when this identity was loaded before, else from the catalog: the artifact's
+    hash is checked before anything in it is parsed.
+
+    Raises:
+        ArtifactError: the artifact is refused (hash mismatch, corrupt, or it names a type that is not
+            allowed); the message names the model.
+        CatalogError: the model's catalog rows changed under the statement.
+    """
+    if identity not in context.loaded_models:
         from paqdb.ml.model import TrainedModel
 
         record = context.catalog.get(name)
-        context.loaded_models[key] = TrainedModel.from_bytes(record.artifact)
-    return context.loaded_models[key]
+        if record.identity != identity:
+            from paqdb.errors import CatalogError
+
+            raise CatalogError(
+                f"model '{name}' changed while the statement ran",
+                hint="run the statement again",
+            )
+        context.loaded_models[identity] = TrainedModel.from_bytes(
+            record.artifact, expected_sha256=record.sha256, name=record.name
+        )
+    return context.loaded_models[identity]
 
 
 @dataclass
 class RegisterScorer(PhysicalOperator):
     """Register a model in the engine as a vectorised scoring function.
 
-    The prediction type follows the model's task: DOUBLE for regression, else the label's model type.
+    The prediction is in the label's model type (BIGINT for an integer label, DOUBLE for a decimal or
+    floating one, VARCHAR or BOOLEAN for a class); a regression on any other label type gives DOUBLE.
     A catalog model's function stays registered for the session (``catalog_key`` remembers it); a
     freshly trained one is dropped after its statement.
     """
@@ -245,7 +284,7 @@ class RegisterScorer(PhysicalOperator):
     features: list[FeatureColumn]
     label_type: str
     model_key: str  # state key of the model ("search_result" for a freshly trained one)
-    catalog_key: tuple[str, int] | None = None
+    catalog_key: tuple[str, str] | None = None  # (lower-case name, identity) of a catalog model
     name = "RegisterScoringFunction"
 
     def describe(self) -> dict[str, Any]:
@@ -259,7 +298,9 @@ class RegisterScorer(PhysicalOperator):
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         value = state.values[self.model_key]
         model = value.model if self.model_key == "search_result" else value
-        prediction_type = "DOUBLE" if model.task == "regression" else self.label_type
+        prediction_type = self.label_type
+        if model.task == "regression" and self.label_type not in ("BIGINT", "DOUBLE"):
+            prediction_type = "DOUBLE"
         function = scoring.register(
             context.engine, self.function, model, [f.model_type for f in self.features], prediction_type
         )
@@ -297,7 +338,11 @@ class ScoreQuery(PhysicalOperator):
         prediction = "__paqdb_score.prediction"
         columns = []
         if task == "regression":
-            columns.append(f"{prediction} AS {quote(output)}")
+            # In the label's own type (an INTEGER label gives INTEGER predictions, DECIMAL(10,2) gives
+            # DECIMAL(10,2)), as the expression form does; other labels keep DOUBLE.
+            numeric = label_model_type(self.label_sql_type) in ("BIGINT", "DOUBLE")
+            value = f"CAST({prediction} AS {self.label_sql_type})" if numeric else prediction
+            columns.append(f"{value} AS {quote(output)}")
         else:
             columns.append(f"CAST({prediction} AS {self.label_sql_type}) AS {quote(output)}")
             columns.append(f"__paqdb_score.confidence AS {quote(confidence)}")
@@ -403,13 +448,14 @@ class RunQuery(PhysicalOperator):
     """Run a query in the engine (a rewritten query whose PREDICT(...) calls became scoring functions)."""
 
     sql: str
+    parameters: Any = None  # the statement's parameters, bound by the engine
     name = "EngineQuery"
 
     def describe(self) -> dict[str, Any]:
         return {"sql": self.sql}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        state.values["result"] = context.engine.execute(self.sql)
+        state.values["result"] = context.engine.execute(self.sql, self.parameters)
 
 
 @dataclass

@@ -15,13 +15,17 @@ Semantic checks all happen in binding, before anything runs, so a failed stateme
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
+import warnings
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
 
+from paqdb.catalog import ModelRecord
 from paqdb.engines.base import Column, ExecResult
 from paqdb.errors import (
     Error,
@@ -35,12 +39,17 @@ from paqdb.errors import (
 from paqdb.ml.training import MAX_CLASSIFICATION_INTEGERS
 from paqdb.planner import capabilities
 from paqdb.planner import operators as ops
+from paqdb.planner import parameters as parameters_
 from paqdb.planner.context import ExecutionContext
+from paqdb.planner.parameters import Parameters
 from paqdb.planner.plan import ExecutionState, LogicalNode, Plan
 from paqdb.planner.typing import FeatureColumn, feature_column, label_model_type, quote
 from paqdb.search.cost import DataShape
 from paqdb.sql import Statement, ast
 from paqdb.udfs.scoring import function_name
+
+# The rewrite that lists the columns left out of the features; the statement's message repeats it.
+_DROPPED = "dropped columns: "
 
 _CAPABILITIES = {
     ast.Clean: capabilities.CLEANING,
@@ -75,28 +84,65 @@ class Planner:
 
     # -- entry points ---------------------------------------------------------------------------------
 
-    def execute(self, statement: Statement) -> tuple[ExecResult, str | None]:
-        """Plan and run a parsed paqdb statement; return its result and a message for the user."""
+    def execute(
+        self, statement: Statement, parameters: Parameters | None = None
+    ) -> tuple[ExecResult, str | None]:
+        """Plan and run a parsed paqdb statement; return its result and a message for the user.
+
+        ``parameters`` bind the statement's ``?``, ``$1`` or ``$name`` markers: a query calling
+        ``PREDICT(...)`` passes them to the engine, a paqdb statement has them bound before planning.
+        """
         node = statement.ast
         assert node is not None
+        engine_parameters = None
+        if isinstance(node, ast.PaqStatement | ast.Explain):
+            if parameters is not None:
+                try:
+                    node = parameters_.bind(node.copy(), parameters, self.engine)
+                except Error as error:
+                    raise statement.locate(error) from None
+        else:
+            engine_parameters = parameters
         if isinstance(node, ast.Explain):
             return self._explain(statement, node), None
-        plan = self.plan(statement, node)
+        plan = self.plan(statement, node, engine_parameters)
         state = self.run(plan)
         return state.values["result"], state.values.get("message")
 
     def run(self, plan: Plan, timings: list[float] | None = None) -> ExecutionState:
-        """Run a plan's physical operators in order."""
+        """Run a plan's physical operators in order.
+
+        Python warnings raised meanwhile (NumPy's overflow warnings on extreme labels, say) are caught,
+        not printed, and summarised in one line: in the statement's message, or in the hint of the error
+        it fails with. The message also names the columns the plan left out of the features, and why.
+        """
         state = ExecutionState()
-        for operator in plan.physical:
-            started = time.perf_counter()
-            operator.run(self.context, state)
-            if timings is not None:
-                timings.append(time.perf_counter() - started)
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                for operator in plan.physical:
+                    started = time.perf_counter()
+                    operator.run(self.context, state)
+                    if timings is not None:
+                        timings.append(time.perf_counter() - started)
+            except Error as error:
+                summary = _warnings_summary(caught)
+                if summary:
+                    error.hint = f"{error.hint}. {summary}" if error.hint else summary
+                raise
+        notices = [
+            f"not used as features: {rewrite.removeprefix(_DROPPED)}"
+            for rewrite in plan.rewrites
+            if rewrite.startswith(_DROPPED)
+        ]
+        lines = [m for m in (state.values.get("message"), *notices, _warnings_summary(caught)) if m]
+        state.values["message"] = "\n".join(lines) if lines else None
         return state
 
-    def plan(self, statement: Statement, node: exp.Expr) -> Plan:
-        """Bind ``node`` and build its logical and physical plans."""
+    def plan(self, statement: Statement, node: exp.Expr, parameters: Parameters | None = None) -> Plan:
+        """Bind ``node`` and build its logical and physical plans.
+
+        ``parameters`` are those of a query calling ``PREDICT(...)``, bound by the engine when it runs.
+        """
         if isinstance(node, ast.Predict):
             return self._plan_predict(statement, node)
         if isinstance(node, ast.CreateModel):
@@ -125,7 +171,7 @@ class Planner:
             return self._plan_capability(statement, node)
         if isinstance(node, ast.PaqStatement):
             raise statement.locate(NotYetSupportedError(f"{node.statement_name} cannot be planned"))
-        return self._plan_query_with_predict(statement, node)
+        return self._plan_query_with_predict(statement, node, parameters)
 
     # -- EXPLAIN --------------------------------------------------------------------------------------
 
@@ -216,15 +262,19 @@ class Planner:
                 continue
             feature = feature_column(column)
             if feature is None:
-                dropped.append(f"{column.name} ({column.type} cannot be a feature)")
+                # TIME, INTERVAL, BLOB, lists, structs, maps...: named with their type, in EXPLAIN's
+                # rewrites and in the statement's message, so no column disappears without a word.
+                dropped.append(f"{column.name} ({column.type}: no model reads this type)")
             else:
                 features.append(feature)
         if not features:
+            left_out = f"; left out: {', '.join(dropped)}" if dropped else ""
             raise statement.locate(
                 TrainingError(
-                    "no column can serve as a feature",
+                    f"no column can serve as a feature{left_out}",
                     hint="features are the training table's columns other than the label, of numeric, "
-                    "boolean, string, enum or date type, that the input table also has",
+                    "boolean, string, enum, date or timestamp type, that the input table also has; "
+                    "cast other columns in a query, e.g. FROM (SELECT epoch(t) AS t, ... FROM table)",
                 ),
                 where,
             )
@@ -296,6 +346,40 @@ class Planner:
                         break
             raise statement.locate(error, node) from None
 
+    def _check_pca(
+        self,
+        statement: Statement,
+        spec: Any,
+        shape: DataShape,
+        features: list[FeatureColumn],
+        search: ast.SearchClause | None,
+    ) -> None:
+        """``pca => n`` must not ask for more components than the one-hot features can have.
+
+        The bound is generous (a NULL indicator for every numeric column, each text column's hashed
+        width), so a pca that the data might allow is never refused; the search itself still keeps at
+        most as many components as the fitted matrix has columns.
+        """
+        if spec.pca is None:
+            return
+        from paqdb.ml.features import DEFAULT_HASH_FEATURES
+
+        text = {name.lower() for name in spec.text}
+        numeric = sum(1 for f in features if f.model_type != "VARCHAR")
+        hashed = sum(1 for f in features if f.name.lower() in text)
+        bound = min(shape.onehot_columns + numeric + hashed * DEFAULT_HASH_FEATURES, shape.rows)
+        if spec.pca <= bound:
+            return
+        node = next((o for o in search.expressions if o.option_name == "pca"), search) if search else None
+        raise statement.locate(
+            InvalidParameterError(
+                f"pca => {spec.pca} asks for more principal components than the data has: "
+                f"{len(features)} feature columns and {shape.rows} rows give at most {bound}",
+                hint=f"choose pca => {bound} or fewer, or leave pca out",
+            ),
+            node,
+        )
+
     # -- PREDICT / CREATE MODEL -----------------------------------------------------------------------
 
     def _plan_training(
@@ -320,6 +404,7 @@ class Planner:
         features, dropped = self._features(statement, label, given_columns, scoring_columns, given_node)
         spec, options = self._search_spec(statement, search)
         shape = self._nonempty_training(statement, given_sql, label, label_type, features, given_node)
+        self._check_pca(statement, spec, shape, features, search)
         rows = shape.rows
         rewrites = [
             f"column pruning: read {len(features)} feature columns and the label '{label.name}' "
@@ -328,7 +413,7 @@ class Planner:
             "cast in SQL so training and scoring read identical types",
         ]
         if dropped:
-            rewrites.append(f"dropped columns: {', '.join(dropped)}")
+            rewrites.append(f"{_DROPPED}{', '.join(dropped)}")
         scan = LogicalNode(
             "Scan",
             {"relation": given_sql, "rows": rows, "columns": [f.name for f in features] + [label.name]},
@@ -364,19 +449,8 @@ class Planner:
                 )
             self._check_inputs(statement, name, record.features, source_columns, node.args["source"])
             features = [f for f in (feature_column(c) for c in record.features) if f is not None]
-            function = self._scoring_function_name(name, record.version)
+            function, physical = self._catalog_scorer(record, features)
             load = LogicalNode("Model", {"name": name, "version": record.version, "family": record.family})
-            physical: list[ops.PhysicalOperator] = [ops.LoadModel(name, record.version)]
-            if (name.lower(), record.version) not in self.context.scoring_functions:
-                physical.append(
-                    ops.RegisterScorer(
-                        function,
-                        features,
-                        label_model_type(record.label_type) or "VARCHAR",
-                        f"model:{name.lower()}",
-                        (name.lower(), record.version),
-                    )
-                )
             label_name, label_sql_type, task = record.label, record.label_type, record.task
             drop_after = None
             rewrites = [f"model binding: {name} version {record.version} from the catalog"]
@@ -468,35 +542,48 @@ class Planner:
                 where,
             )
 
-    def _scoring_function_name(self, name: str, version: int) -> str:
-        known = self.context.scoring_functions.get((name.lower(), version))
-        return known.name if known is not None else function_name(name, version)
+    def _catalog_scorer(
+        self, record: ModelRecord, features: list[FeatureColumn]
+    ) -> tuple[str, list[ops.PhysicalOperator]]:
+        """The scoring function of a catalog model and the operators that load and register it.
+
+        Both are keyed by the model's identity, so a model dropped and re-created under the same name
+        and version number never answers with the old one's function.
+        """
+        key = (record.name.lower(), record.identity)
+        known = self.context.scoring_functions.get(key)
+        if known is not None and self.engine.has_function(known.name):
+            return known.name, [ops.LoadModel(record.name, record.version, record.identity)]
+        # Not registered yet, or taken by a rollback: DuckDB never lets a name come back, so a new one.
+        function = self.engine.unique_function_name(function_name(record.name, record.identity))
+        register = ops.RegisterScorer(
+            function,
+            features,
+            label_model_type(record.label_type) or "VARCHAR",
+            f"model:{record.name.lower()}",
+            key,
+        )
+        return function, [ops.LoadModel(record.name, record.version, record.identity), register]
 
     # -- PREDICT(...) inside queries ------------------------------------------------------------------
 
-    def _plan_query_with_predict(self, statement: Statement, node: exp.Expr) -> Plan:
+    def _plan_query_with_predict(
+        self, statement: Statement, node: exp.Expr, parameters: Parameters | None = None
+    ) -> Plan:
+        _name_predict_columns(node)
         calls = list(node.find_all(ast.PredictCall))
         physical: list[ops.PhysicalOperator] = []
         models: list[LogicalNode] = []
         prepared: dict[str, tuple[str, str, str, list[FeatureColumn]]] = {}
+        first_call: dict[str, tuple[str, exp.Expression]] = {}  # function -> (model, where to point)
         for call in calls:
             name = self._model_name(statement, call.args["model"])
             key = name.lower()
             if key not in prepared:
                 record = self.context.catalog.get(name, with_artifact=False)
                 features = [f for f in (feature_column(c) for c in record.features) if f is not None]
-                function = self._scoring_function_name(name, record.version)
-                physical.append(ops.LoadModel(name, record.version))
-                if (key, record.version) not in self.context.scoring_functions:
-                    physical.append(
-                        ops.RegisterScorer(
-                            function,
-                            features,
-                            label_model_type(record.label_type) or "VARCHAR",
-                            f"model:{key}",
-                            (key, record.version),
-                        )
-                    )
+                function, steps = self._catalog_scorer(record, features)
+                physical.extend(steps)
                 prepared[key] = (function, record.label, record.label_type, features)
                 models.append(LogicalNode("Model", {"name": name, "version": record.version}))
             function, label, label_sql_type, features = prepared[key]
@@ -508,6 +595,8 @@ class Planner:
                     ),
                     call.this,
                 )
+            self._check_call_inputs(statement, node, call, name, features)
+            first_call.setdefault(function, (name, call))
             args = ", ".join(f.expression for f in features)
             call.replace(
                 exp.maybe_parse(
@@ -515,7 +604,7 @@ class Planner:
                 )
             )
         sql = node.sql(dialect="duckdb")
-        physical.append(ops.RunQuery(sql))
+        physical.append(_PredictQuery(sql, parameters, statement, first_call, prepared))
         logical = LogicalNode("Query", {"predict_calls": len(calls)}, models)
         return Plan(
             statement.text,
@@ -523,6 +612,58 @@ class Planner:
             physical,
             ["PREDICT(... USING MODEL m) -> the model's vectorised scoring function"],
         )
+
+    def _check_call_inputs(
+        self,
+        statement: Statement,
+        root: exp.Expr,
+        call: ast.PredictCall,
+        model: str,
+        features: list[FeatureColumn],
+    ) -> None:
+        """Bind a ``PREDICT(...)`` call's feature columns before the call is rewritten.
+
+        The columns a call can read are those of the FROM clause of its SELECT and of the SELECTs
+        around it (a correlated subquery reads the outer query's). Each FROM clause is described by the
+        engine (``DESCRIBE SELECT * FROM ...``: bound, not run). A missing feature is an error that names
+        the model and every missing column, as the statement form does, instead of DuckDB's binder error
+        about the rewritten call. Where a FROM clause cannot be described alone (it reads a CTE defined
+        further out, holds parameters or another PREDICT call), nothing is checked here and
+        :class:`_PredictQuery` maps the engine's error instead.
+        """
+        available: set[str] = set()
+        select = call.find_ancestor(exp.Select)
+        if select is None:
+            return
+        with_key = "with_" if "with_" in exp.Select.arg_types else "with"
+        with_ = root.args.get(with_key)
+        while select is not None:
+            if select.args.get("from") is not None or select.args.get("from_") is not None:
+                probe = exp.Select(
+                    expressions=[exp.Star()],
+                    **{k: select.args[k].copy() for k in ("from", "from_", "joins") if select.args.get(k)},
+                )
+                if with_ is not None:
+                    probe.set(with_key, with_.copy())
+                if any(True for _ in probe.find_all(ast.PredictCall)):
+                    return
+                for placeholder in list(probe.find_all(exp.Placeholder)):
+                    placeholder.replace(exp.Null())  # a parameter's value does not change the columns
+                try:
+                    columns = self.engine.columns(f"({probe.sql(dialect='duckdb')})")
+                except Error:
+                    return
+                available.update(c.name.lower() for c in columns)
+            select = select.find_ancestor(exp.Select)
+        missing = [f.name for f in features if f.name.lower() not in available]
+        if missing:
+            raise statement.locate(
+                UndefinedColumnError(
+                    f"model '{model}' needs column(s) {', '.join(missing)}, missing from the input",
+                    hint="score rows with the columns the model was trained on (DESCRIBE MODEL shows it)",
+                ),
+                call,
+            )
 
     # -- CLEAN / CROWD LABEL / CAUSAL FREQ ------------------------------------------------------------
 
@@ -583,6 +724,98 @@ class Planner:
             LogicalNode("LoadDataset", {"dataset": name, "table": target}),
             [ops.LoadDatasetOp(name, target)],
         )
+
+
+def _name_predict_columns(node: exp.Expr) -> None:
+    """Name every unaliased select-list expression holding ``PREDICT(...)`` by its text as written.
+
+    Without this the engine names the column by the rewritten expression (``CAST((paqdb_score_...``);
+    as DuckDB names any expression column by its text, ``SELECT PREDICT(species USING MODEL m)`` gives
+    a column called ``PREDICT(species USING MODEL m)``.
+    """
+    from paqdb.sql import Paq
+
+    for select in list(node.find_all(exp.Select)):
+        expressions = select.expressions
+        if not any(
+            not isinstance(e, exp.Alias) and any(True for _ in e.find_all(ast.PredictCall))
+            for e in expressions
+        ):
+            continue
+        select.set(
+            "expressions",
+            [
+                e
+                if isinstance(e, exp.Alias) or not any(True for _ in e.find_all(ast.PredictCall))
+                else exp.alias_(e, e.sql(dialect=Paq), quoted=True, copy=False)
+                for e in expressions
+            ],
+        )
+
+
+_REFERENCED_COLUMN = re.compile(r'Referenced column "([^"]+)" not found', re.IGNORECASE)
+
+
+class _PredictQuery(ops.RunQuery):
+    """The rewritten query; an engine error about a rewritten call is told in the query's own terms.
+
+    The planner binds the calls' columns beforehand where it can (``Planner._check_call_inputs``); this
+    is for the rest: a missing feature column becomes "model 'm' needs column(s) ...", and no error
+    shows the scoring function or the SQL it was rewritten into.
+    """
+
+    def __init__(
+        self,
+        sql: str,
+        parameters: Any,
+        statement: Statement,
+        calls: dict[str, tuple[str, exp.Expression]],
+        prepared: dict[str, tuple[str, str, str, list[FeatureColumn]]],
+    ) -> None:
+        super().__init__(sql, parameters)
+        self.statement = statement
+        self.calls = calls
+        self.features = {function: features for function, _, _, features in prepared.values()}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        try:
+            super().run(context, state)
+        except Error as error:
+            raise self._explained(error) from None
+
+    def _explained(self, error: Error) -> Error:
+        message = error.message
+        referenced = _REFERENCED_COLUMN.search(message)
+        if referenced is not None:
+            for function, (model, call) in self.calls.items():
+                if any(f.name.lower() == referenced.group(1).lower() for f in self.features[function]):
+                    return self.statement.locate(
+                        UndefinedColumnError(
+                            f"model '{model}' needs column(s) {referenced.group(1)}, missing from the input",
+                            hint="score rows with the columns the model was trained on "
+                            "(DESCRIBE MODEL shows it)",
+                        ),
+                        call,
+                    )
+        # DuckDB quotes the rewritten SQL after "LINE n:", at positions of that SQL, not of the
+        # statement written: keep only DuckDB's own sentences, naming the calls as written.
+        text = message.split("\n\nLINE ")[0]
+        for function, (model, _) in self.calls.items():
+            text = re.sub(re.escape(function), f"PREDICT(... USING MODEL {model})", text, flags=re.IGNORECASE)
+        if text == message:
+            return error
+        return type(error)(text, sqlstate=error.sqlstate, hint=error.hint)
+
+
+def _warnings_summary(caught: list[warnings.WarningMessage]) -> str | None:
+    """One line for the warnings a statement raised: how many, and the most frequent kinds."""
+    if not caught:
+        return None
+    kinds = Counter(f"{w.category.__name__}: {next(iter(str(w.message).splitlines()), '')}" for w in caught)
+    shown = [f"{kind} ({count}x)" if count > 1 else kind for kind, count in kinds.most_common(2)]
+    more = f" and {len(kinds) - 2} other kinds" if len(kinds) > 2 else ""
+    plural = "s" if len(caught) > 1 else ""
+    return f"{len(caught)} warning{plural} while running: {'; '.join(shown)}{more}"
 
 
 class _Noop(ops.PhysicalOperator):

@@ -344,4 +344,10 @@ def _parse_with_dialect(script: str, offset: int, text: str) -> exp.Expr:
     nodes = [e for e in expressions if e is not None]
     if len(nodes) != 1:
         raise ParseError("expected a single statement").with_position(*line_column(script, offset), script)
+    if isinstance(nodes[0], ast.PredictCall):
+        raise ParseError(
+            "PREDICT(...) is an expression: use it inside a query",
+            hint=f"write SELECT {nodes[0].sql(dialect=_PAQ_DIALECT)} FROM <table>, "
+            "or the statement form PREDICT <label> FROM <table> USING MODEL <model>",
+        ).with_position(*line_column(script, offset), script)
     return nodes[0]

@@ -44,10 +44,14 @@ class ScoringFunction:
         return f"STRUCT(prediction {self.prediction_type}, confidence DOUBLE)"
 
 
-def function_name(model_name: str, version: int | None = None) -> str:
-    """The engine function name for a catalog model (``paqdb_score_<model>_v<version>``)."""
+def function_name(model_name: str, identity: str | None = None) -> str:
+    """The engine function name for a catalog model: ``paqdb_score_<model>_<identity prefix>``.
+
+    ``identity`` is the model version's immutable identity (its artifact's sha256): a model dropped and
+    created again under the same name and version number gets another function, never the old one's.
+    """
     safe = re.sub(r"[^0-9a-zA-Z_]", "_", model_name.lower())
-    return f"paqdb_score_{safe}" + (f"_v{version}" if version is not None else "")
+    return f"paqdb_score_{safe}" + (f"_{identity[:16]}" if identity else "")
 
 
 def make_scoring_callable(model: Scorer, prediction_type: str, arity: int) -> object:

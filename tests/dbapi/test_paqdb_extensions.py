@@ -218,8 +218,12 @@ def test_interface_error_on_closed_cursor_carries_sqlstate(cur: Any) -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def test_cursor_is_usable_after_failed_statement(cur: Any) -> None:
+def test_cursor_is_usable_after_failed_statement_and_rollback(cur: Any) -> None:
     raised_by(cur, "SELECT * FROM no_such_table")
+    with pytest.raises(paqdb.OperationalError) as aborted:
+        cur.execute("SELECT 1")
+    assert aborted.value.sqlstate == "25P02", "the failed statement aborted the transaction"
+    cur.connection.rollback()
     cur.execute("SELECT 1")
     assert cur.fetchone()[0] == 1, "a failed execute must not break the cursor"
 
@@ -236,16 +240,20 @@ def test_error_in_transaction_rolls_back_earlier_uncommitted_work(
 ) -> None:
     scores.execute("INSERT INTO scores VALUES (4, 3.5)")
     raised_by(scores, "INSERT INTO scores VALUES (1, 9.9)")
-    con.commit()
+    with pytest.raises(paqdb.OperationalError, match="rolled back"):
+        con.commit()  # says so rather than pretending to keep the work
     con.close()
     assert committed_count(db_path, "scores") == 3, (
-        "after an error the transaction is rolled back, so the following commit() commits nothing"
+        "after an error the transaction is aborted, so the following commit() commits nothing"
     )
 
 
-def test_work_after_error_in_transaction_can_be_committed(scores: Any, con: Any, db_path: str) -> None:
+def test_work_after_error_and_rollback_can_be_committed(scores: Any, con: Any, db_path: str) -> None:
     scores.execute("INSERT INTO scores VALUES (4, 3.5)")
     raised_by(scores, "SELECT CAST('x' AS INTEGER)")
+    with pytest.raises(paqdb.OperationalError):
+        scores.execute("INSERT INTO scores VALUES (5, 4.5)")  # ignored: the transaction is aborted
+    con.rollback()
     scores.execute("INSERT INTO scores VALUES (5, 4.5)")
     con.commit()
     con.close()
@@ -253,5 +261,5 @@ def test_work_after_error_in_transaction_can_be_committed(scores: Any, con: Any,
         cursor = fresh.cursor()
         cursor.execute("SELECT id FROM scores ORDER BY id")
         assert [row[0] for row in cursor.fetchall()] == [1, 2, 3, 5], (
-            "the work before the error is gone, the work after it commits"
+            "the work before the error is gone, the work after the rollback commits"
         )

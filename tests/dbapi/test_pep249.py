@@ -593,6 +593,31 @@ def test_new_execute_discards_unfetched_rows(people: Any) -> None:
     assert [tuple(row) for row in people.fetchall()] == [("fresh",)]
 
 
+def test_fetching_after_other_cursors_ran_statements_gets_the_same_rows(people: Any, con: Any) -> None:
+    people.execute("SELECT id, name FROM people ORDER BY id")
+    assert people.fetchone() == (1, "ada")
+    other = con.cursor()
+    other.execute("INSERT INTO people VALUES (4, 'barbara')")
+    other.execute("SELECT count(*) FROM people")
+    assert other.fetchone() == (4,)
+    assert people.fetchall() == [(2, "grace"), (3, "edsger")], "the first cursor's result is kept whole"
+
+
+def test_fetched_values_are_duckdbs_own(cur: Any) -> None:
+    cur.execute("SELECT sum(x) AS s, '24:00:00'::TIME AS t FROM range(5) r(x)")
+    row = cur.fetchone()
+    assert row == (10, "24:00:00") and type(row[0]) is int, "DuckDB gives an int for a HUGEINT sum"
+
+
+def test_fetch_arrow_table_and_fetch_df_return_the_remaining_rows(people: Any) -> None:
+    people.execute("SELECT id FROM people ORDER BY id")
+    people.fetchone()
+    assert people.fetch_arrow_table().column("id").to_pylist() == [2, 3]
+    people.execute("SELECT id FROM people ORDER BY id")
+    people.fetchone()
+    assert people.fetch_df()["id"].tolist() == [2, 3]
+
+
 def test_iterating_cursor_yields_all_rows(people: Any) -> None:
     people.execute("SELECT id FROM people ORDER BY id")
     assert [tuple(row) for row in people] == [(1,), (2,), (3,)], "PEP 249 extension: cursors are iterable"

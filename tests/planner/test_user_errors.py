@@ -184,6 +184,14 @@ def test_look_alike_sql_that_works_is_left_alone(con: paqdb.Connection) -> None:
     assert con.execute("DESCRIBE MODEL").fetchall()[0][0] == "b"
 
 
+@pytest.mark.parametrize("sql", ["PREDICT(species USING MODEL m)", "PREDICT ( species USING MODEL m"])
+def test_a_bare_predict_expression_is_a_syntax_error(con: paqdb.Connection, sql: str) -> None:
+    # Found by tests/session/test_statement_fuzz.py: it raised sqlglot's ValueError.
+    with pytest.raises(errors.ParseError, match="is an expression") as caught:
+        con.execute(sql)
+    assert caught.value.hint and "SELECT PREDICT(species USING MODEL m) FROM" in caught.value.hint
+
+
 def test_an_empty_model_name_is_refused(con: paqdb.Connection) -> None:
     with pytest.raises(errors.ParseError) as caught:
         con.execute('CREATE MODEL "" PREDICT species FROM iris_train')
