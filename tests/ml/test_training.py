@@ -153,6 +153,22 @@ def test_a_forest_under_a_deadline_stops_between_trees_and_stays_usable() -> Non
     assert forest.score(matrix, target) > 0.8
 
 
+def test_a_forest_under_a_deadline_leaves_time_to_store_its_trees() -> None:
+    """Growing stops where growing and storing the trees both fit: on a clock where a tree trains in no
+    time, the budget is all storage, so the forest has about budget / STORE_SECONDS_PER_TREE trees."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    from paqdb.ml.training import STORE_SECONDS_PER_TREE, fit_within
+
+    matrix, target = _blobs(50)
+    forest = RandomForestClassifier(n_estimators=2_000, max_depth=1, random_state=0)
+    frozen = iter(lambda: 0.0, None)  # training takes no time on this clock
+    outcome = fit_within(forest, matrix, target, 0.3, clock=lambda: next(frozen), seconds_per_unit=1e-9)
+    storable = 0.3 / STORE_SECONDS_PER_TREE["n_estimators"]
+    assert outcome.cut_short
+    assert outcome.units is not None and 0.5 * storable <= outcome.units <= storable
+
+
 @pytest.mark.parametrize("kind", ["forest", "boosting"])
 def test_chunked_fits_equal_one_fit(kind: str) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
