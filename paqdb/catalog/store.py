@@ -179,27 +179,29 @@ class ModelCatalog:
         table = self.engine.execute(f"SELECT name FROM {SCHEMA}.models ORDER BY name").table
         return [str(v) for v in table.column(0).to_pylist()] if table is not None else []
 
-    def get(self, name: str, *, with_artifact: bool = True) -> ModelRecord:
-        """The current version of model ``name``, read in one query (its artifact bytes when asked).
+    def get(self, name: str, *, version: int | None = None, with_artifact: bool = True) -> ModelRecord:
+        """Model ``name`` at ``version`` (default: its current version), read in one query (its artifact
+        bytes when asked). Earlier versions stay in the catalog after CREATE OR REPLACE, until DROP.
 
         Raises:
-            UndefinedModelError: there is no such model.
+            UndefinedModelError: there is no such model, or no such version of it.
             CatalogError: the catalog rows of the model are missing, duplicated or unreadable.
         """
         if not self._initialised():
             raise self._undefined(name)
         outcome = "v.outcome, v.notes" if self._has_outcome() else "'complete', ''"
         data = "a.data" if with_artifact else "NULL"
+        wanted = "m.version" if version is None else "?"
         table = self.engine.execute(
-            f"""SELECT m.name, m.version, v.version IS NOT NULL AS has_version, v.task, v.label,
+            f"""SELECT m.name, {wanted}, v.version IS NOT NULL AS has_version, v.task, v.label,
                        v.label_type, v.features, v.family, v.hyperparameters, v.metric, v.validation_score,
                        v.train_rows, v.search, v.source_sql, {outcome}, a.format, a.sha256, {data},
                        count(*) OVER () AS matches
                 FROM {SCHEMA}.models m
-                LEFT JOIN {SCHEMA}.model_versions v ON lower(v.name) = lower(m.name) AND v.version = m.version
-                LEFT JOIN {SCHEMA}.artifacts a ON lower(a.name) = lower(m.name) AND a.version = m.version
+                LEFT JOIN {SCHEMA}.model_versions v ON lower(v.name) = lower(m.name) AND v.version = {wanted}
+                LEFT JOIN {SCHEMA}.artifacts a ON lower(a.name) = lower(m.name) AND a.version = {wanted}
                 WHERE lower(m.name) = lower(?)""",
-            [name],
+            [name] if version is None else [version, version, version, name],
         ).table
         if table is None or table.num_rows == 0:
             raise self._undefined(name)
@@ -209,6 +211,8 @@ class ModelCatalog:
          artifact, matches) = row  # fmt: skip
         if matches != 1:
             raise _damaged(found, f"it has {matches} current-version rows or versions in the catalog")
+        if not has_version and wanted == "?":
+            raise self._no_version(found, int(version))
         if not has_version:
             raise _damaged(found, f"its current version {version} has no row in {SCHEMA}.model_versions")
         if sha256 is None:
@@ -236,6 +240,41 @@ class ModelCatalog:
             notes=notes or "",
         )
 
+    def versions(self, name: str) -> list[int]:
+        """The versions of model ``name`` the catalog still holds, oldest first (none for an unknown one)."""
+        if not self._initialised():
+            return []
+        table = self.engine.execute(
+            f"SELECT version FROM {SCHEMA}.model_versions WHERE lower(name) = lower(?) ORDER BY version",
+            [name],
+        ).table
+        return [int(v) for v in table.column(0).to_pylist()] if table is not None else []
+
+    def artifact(self, name: str, version: int, sha256: str) -> bytes:
+        """The artifact bytes of version ``version`` of model ``name``, read in one query, provided its
+        recorded hash is still ``sha256`` (the identity a statement bound).
+
+        Raises:
+            CatalogError: that version's artifact is gone or is another one (the model was dropped or
+                re-created after the statement read its record), or has no data.
+        """
+        rows: list[Any] = []
+        if self._initialised():
+            table = self.engine.execute(
+                f"SELECT data FROM {SCHEMA}.artifacts "
+                "WHERE lower(name) = lower(?) AND version = ? AND sha256 = ?",
+                [name, version, sha256],
+            ).table
+            rows = table.column(0).to_pylist() if table is not None else []
+        if len(rows) != 1:
+            raise CatalogError(
+                f"model '{name}' version {version} changed while the statement ran",
+                hint="run the statement again",
+            )
+        if rows[0] is None:
+            raise _damaged(name, f"version {version}'s artifact has no data")
+        return bytes(rows[0])
+
     def list_models(self) -> pa.Table:
         """SHOW MODELS: one row per model, its current version's metadata."""
         if not self._initialised():
@@ -262,11 +301,14 @@ class ModelCatalog:
                 ORDER BY m.name"""
         )
 
-    def trials(self, name: str) -> pa.Table:
-        """DESCRIBE MODEL: one row per search trial of the current version."""
-        version = self.current_version(name)
-        if version is None:
+    def trials(self, name: str, *, version: int | None = None) -> pa.Table:
+        """DESCRIBE MODEL: one row per search trial of the current version (or of ``version``)."""
+        current = self.current_version(name)
+        if current is None:
             raise self._undefined(name)
+        if version is not None and version not in self.versions(name):
+            raise self._no_version(name, version)
+        version = current if version is None else version
         table = self.engine.execute(
             f"""SELECT trial, family, hyperparameters, resources, metric, validation_score, status,
                        round(seconds, 3) AS seconds, error
@@ -382,6 +424,13 @@ class ModelCatalog:
             for table in ("models", "model_versions", "trials", "artifacts"):
                 self.engine.execute(f"DELETE FROM {SCHEMA}.{table} WHERE lower(name) = lower(?)", [name])
         return True
+
+    def _no_version(self, name: str, version: int) -> UndefinedModelError:
+        versions = self.versions(name)
+        return UndefinedModelError(
+            f"model '{name}' has no version {version}",
+            hint=f"its versions: {', '.join(map(str, versions))}" if versions else None,
+        )
 
     def _undefined(self, name: str) -> UndefinedModelError:
         known = self.names()
