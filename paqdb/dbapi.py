@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from paqdb.engines.base import ExecResult
+from paqdb.engines.base import ExecResult, base_type
 from paqdb.engines.rows import ResultRows
 from paqdb.engines.rows import python_rows as python_rows  # its home before; tests import it here
 from paqdb.errors import (
@@ -36,7 +36,6 @@ from paqdb.errors import (
     Warning,
 )
 from paqdb.planner.context import ProgressCallback
-from paqdb.planner.typing import base_type
 from paqdb.session import Session
 
 apilevel = "2.0"

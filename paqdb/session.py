@@ -22,17 +22,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from paqdb.catalog import ModelCatalog
 from paqdb.engines.base import ExecResult
-from paqdb.engines.duckdb import DuckDBEngine, first_word
 from paqdb.errors import Error, InFailedTransactionError, NotSupportedError, ParseError
 from paqdb.planner.context import ExecutionContext, ProgressCallback
 from paqdb.planner.parameters import Parameters
 from paqdb.planner.planner import Planner
-from paqdb.sql import Statement, parse
+from paqdb.sql import Statement
+from paqdb.statements import grammar
+
+if TYPE_CHECKING:
+    import duckdb
 
 _TRANSACTION_WORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 _ROLLBACK_WORDS = {"ROLLBACK", "ABORT"}
@@ -69,6 +71,9 @@ class Session:
         progress: ProgressCallback | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
+        # DuckDB loads with the first session, not with ``import paqdb`` (issue 9, fast start).
+        from paqdb.engines.duckdb import DuckDBEngine
+
         self.engine = DuckDBEngine(database, read_only=read_only, connection=connection)
         self.catalog = ModelCatalog(self.engine)
         self.context = ExecutionContext(self.engine, self.catalog, progress)
@@ -104,7 +109,7 @@ class Session:
 
         Every statement is parsed (paqdb's) or syntax-checked (the engine's) before the first one runs.
         """
-        statements = parse(sql)
+        statements = grammar().parse(sql)
         for statement in statements:
             if statement.is_plain:
                 self._check_syntax(statement)
@@ -123,12 +128,14 @@ class Session:
                 error.message, offset = _engine_position(error.message, statement.text)
                 error.args = (error.message,)
                 error.with_position(*statement.position(offset), statement.script)
-            explained = statement.explain_failure(error)  # "did you mean PREDICT?" for PREDCT ...
+            explained = grammar().explain_failure(statement, error)  # "did you mean PREDICT?" for PREDCT ...
             if explained is not error:
                 raise explained from error
             raise
 
     def _run_one(self, statement: Statement, parameters: Parameters | None) -> StatementResult:
+        from paqdb.engines.duckdb import first_word  # loaded with the session's engine already
+
         word = first_word(statement.text) if statement.is_plain else ""
         if self.aborted_by is not None:
             return self._in_aborted_transaction(statement, word)
@@ -141,7 +148,7 @@ class Session:
             return StatementResult(statement, result, message)
         except Error as error:
             # A misspelt paqdb statement fails in DuckDB: say which statement was meant.
-            explained = statement.explain_failure(error)
+            explained = grammar().explain_failure(statement, error)
             self._abort(explained)
             if explained is not error:
                 raise explained from error

@@ -11,7 +11,8 @@ import pytest
 import paqdb
 from paqdb.cli.shell import Shell
 from paqdb.search.spec import SEARCH_OPTIONS
-from paqdb.sql import parse_one, split
+from paqdb.sql import split
+from paqdb.statements import parse_one
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -19,39 +19,21 @@ from prompt_toolkit.document import Document
 if TYPE_CHECKING:
     from paqdb.session import Session
 
-PAQDB_KEYWORDS: tuple[str, ...] = (
-    "PREDICT",
-    "GIVEN",
-    "USING",
-    "SEARCH",
-    "MODEL",
-    "MODELS",
-    "CLEAN",
-    "CROWD",
-    "LABEL",
-    "CAUSAL",
-    "FREQ",
-    "TIME",
-    "LOAD",
-    "DATASET",
-    "RANGE",
-    "LOG",
-)
-"""The words paqdb adds to DuckDB's SQL (also coloured as keywords by the shell's lexer)."""
 
-PAQDB_PHRASES: tuple[str, ...] = (
-    "CREATE MODEL",
-    "CREATE OR REPLACE MODEL",
-    "SHOW MODELS",
-    "DESCRIBE MODEL",
-    "DROP MODEL",
-    "CROWD LABEL",
-    "CAUSAL FREQ",
-    "LOAD DATASET",
-    "USING MODEL",
-    "USING SEARCH",
-)
-"""Multi-word paqdb statement openings, completed as a whole."""
+def paqdb_keywords() -> tuple[str, ...]:
+    """The words paqdb adds to DuckDB's SQL, from the statements' declarations (also coloured as keywords
+    by the shell's lexer)."""
+    from paqdb.statements import grammar
+
+    return grammar().keywords
+
+
+def paqdb_phrases() -> tuple[str, ...]:
+    """Multi-word paqdb statement openings (``SHOW MODELS``, ``USING MODEL``), completed as a whole."""
+    from paqdb.statements import grammar
+
+    return grammar().phrases
+
 
 SQL_KEYWORDS: tuple[str, ...] = (
     "ALL", "ALTER", "ANALYZE", "AND", "ANTI", "ANY", "AS", "ASC", "ATTACH", "BEGIN", "BETWEEN", "BIGINT",
@@ -237,7 +219,7 @@ class SqlCompleter(Completer):
         elif previous in _TABLE_CONTEXT:
             yield from offer(names.tables, "table")
         yield from self._phrase_completions(text, word, seen)
-        yield from offer(PAQDB_KEYWORDS, "paqdb keyword", keyword=True)
+        yield from offer(paqdb_keywords(), "paqdb keyword", keyword=True)
         yield from offer(SQL_KEYWORDS, "keyword", keyword=True)
         yield from offer(names.keywords, "keyword", keyword=True)
         yield from offer(names.functions, "function")
@@ -252,7 +234,7 @@ class SqlCompleter(Completer):
         if not word:
             starts = starts[-3:]
         fragments = [text[start:] for start in starts]
-        for phrase in PAQDB_PHRASES:
+        for phrase in paqdb_phrases():
             for fragment in fragments:  # the longest fragment first
                 spelled = " ".join(fragment.split()) + (" " if fragment[-1:].isspace() else "")
                 if spelled and phrase.startswith(spelled.upper()):
@@ -293,11 +275,11 @@ def _inside_string(text: str) -> bool:
 
 
 __all__ = [
-    "PAQDB_KEYWORDS",
-    "PAQDB_PHRASES",
     "SQL_KEYWORDS",
     "CompletionNames",
     "SessionNames",
     "SqlCompleter",
+    "paqdb_keywords",
+    "paqdb_phrases",
     "quote_identifier",
 ]

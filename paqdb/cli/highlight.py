@@ -2,25 +2,34 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from functools import cache
 from typing import ClassVar
 
 from pygments.lexers.sql import SqlLexer
 from pygments.token import Comment, Keyword, Name, Text, _TokenType
 
-from paqdb.cli.completion import PAQDB_KEYWORDS
+from paqdb.cli.completion import paqdb_keywords, paqdb_phrases
 
-_PAQDB_WORDS = frozenset(PAQDB_KEYWORDS)
-# Words that are paqdb keywords only next to their partner word; alone they are often column names.
-_AFTER = {
-    "LABEL": {"CROWD"},
-    "FREQ": {"CAUSAL"},
-    "DATASET": {"LOAD"},
-    "MODELS": {"SHOW"},
-    "MODEL": {"CREATE", "REPLACE", "DESCRIBE", "DESC", "DROP", "USING"},
-    "TIME": set(),  # CAUSAL FREQ ... TIME col: DuckDB's TIME type colours it already
-}
-_BEFORE = {"CROWD": {"LABEL"}, "CAUSAL": {"FREQ"}}
+
+@cache
+def _words() -> tuple[frozenset[str], dict[str, set[str]], dict[str, set[str]]]:
+    """paqdb's words, and for each word of a phrase the partners it is coloured next to.
+
+    Words of a phrase (``CROWD LABEL``, ``USING MODEL``) are often column names alone (``label``,
+    ``model``), so they are keywords only next to their partner word: ``after[w]`` holds the words that
+    may come before ``w``, ``before[w]`` those that may follow it.
+    """
+    after: dict[str, set[str]] = {}
+    before: dict[str, set[str]] = {}
+    for phrase in paqdb_phrases():
+        words = phrase.split()
+        for first, second in itertools.pairwise(words):
+            after.setdefault(second, set()).add(first)
+            before.setdefault(first, set()).add(second)
+    return frozenset(paqdb_keywords()), after, before
+
 
 _Token = tuple[int, _TokenType, str]
 
@@ -43,12 +52,13 @@ class PaqSqlLexer(SqlLexer):
         for rank, position in enumerate(significant):
             index, token_type, value = tokens[position]
             word = value.upper()
-            if token_type in Name and word in _PAQDB_WORDS:
+            keywords, after, before = _words()
+            if token_type in Name and word in keywords:
                 previous = tokens[significant[rank - 1]][2].upper() if rank else ""
                 following = tokens[significant[rank + 1]][2].upper() if rank + 1 < len(significant) else ""
                 if (
-                    (word not in _AFTER or previous in _AFTER[word])
-                    and (word not in _BEFORE or following in _BEFORE[word])
+                    (word not in after or previous in after[word])
+                    and (word not in before or following in before[word])
                     and (following != "(" or word == "PREDICT")
                 ):
                     tokens[position] = (index, Keyword, value)

@@ -6,6 +6,7 @@ Spark engine implements the same methods. Results cross the interface as Arrow t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -16,6 +17,11 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from paqdb.engines.rows import ResultRows
     from paqdb.errors import Error
+
+
+def base_type(sql_type: str) -> str:
+    """The type name without parameters: ``DECIMAL(18,3)`` -> ``DECIMAL``, ``ENUM('a')`` -> ``ENUM``."""
+    return re.sub(r"\(.*\)$", "", sql_type.strip()).upper()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from paqdb.planner.typing import base_type
+from paqdb.engines.base import base_type
 
 
 class ResultRows(Protocol):

@@ -387,7 +387,7 @@ class CatalogQuery(PhysicalOperator):
             assert self.model_name is not None
             table = context.catalog.trials(self.model_name)
             status = "DESCRIBE MODEL"
-        columns = [Column(f.name, _sql_type(f.type)) for f in table.schema]
+        columns = [Column(f.name, sql_type_of(f.type)) for f in table.schema]
         state.values["result"] = ExecResult(table, table.num_rows, columns, status)
 
 
@@ -458,31 +458,25 @@ class RunQuery(PhysicalOperator):
         state.values["result"] = context.engine.execute(self.sql, self.parameters)
 
 
-@dataclass
-class CapabilityOp(PhysicalOperator):
-    """CLEAN, CROWD LABEL or CAUSAL FREQ: run the registered implementation and return its table."""
+class Nothing(PhysicalOperator):
+    """A statement with nothing to do (CREATE MODEL IF NOT EXISTS of a model that exists): its status and
+    a message saying why."""
 
-    capability: str
-    implementation: Any
-    request: Any  # paqdb.planner.capabilities.CapabilityRequest
-    name = "Capability"
+    name = "Nothing"
+
+    def __init__(self, status: str, message: str) -> None:
+        self.status, self.message = status, message
 
     def describe(self) -> dict[str, Any]:
-        return {
-            "capability": self.capability,
-            "implementation": type(self.implementation).__name__,
-            "relation": self.request.relation_sql,
-            "options": dict(self.request.options),
-        }
+        return {"reason": self.message}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        method = {"CLEAN": "clean", "CROWD LABEL": "label", "CAUSAL FREQ": "analyze"}[self.capability]
-        table = getattr(self.implementation, method)(context.engine, self.request, context.progress)
-        columns = [Column(f.name, _sql_type(f.type)) for f in table.schema]
-        state.values["result"] = ExecResult(table, table.num_rows, columns, self.capability)
+        state.values["result"] = ExecResult(None, 0, [], self.status)
+        state.values["message"] = self.message
 
 
-def _sql_type(arrow_type: pa.DataType) -> str:
+def sql_type_of(arrow_type: pa.DataType) -> str:
+    """The SQL type name a door shows for a column of an Arrow table paqdb builds."""
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return "VARCHAR"
     if pa.types.is_floating(arrow_type):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -30,14 +29,12 @@ from paqdb.engines.base import Column, ExecResult
 from paqdb.errors import (
     Error,
     InvalidParameterError,
-    NotYetSupportedError,
     TrainingError,
     UndefinedColumnError,
     UndefinedModelError,
     UndefinedTableError,
 )
 from paqdb.ml.training import MAX_CLASSIFICATION_INTEGERS
-from paqdb.planner import capabilities
 from paqdb.planner import operators as ops
 from paqdb.planner import parameters as parameters_
 from paqdb.planner.context import ExecutionContext
@@ -51,15 +48,9 @@ from paqdb.udfs.scoring import function_name
 # The rewrite that lists the columns left out of the features; the statement's message repeats it.
 _DROPPED = "dropped columns: "
 
-_CAPABILITIES = {
-    ast.Clean: capabilities.CLEANING,
-    ast.CrowdLabel: capabilities.LABELING,
-    ast.CausalFreq: capabilities.CAUSAL,
-}
-
 
 @dataclass
-class _TrainingPlan:
+class TrainingPlan:
     """The training half of PREDICT ... GIVEN and CREATE MODEL, bound and planned."""
 
     logical: LogicalNode
@@ -143,34 +134,8 @@ class Planner:
 
         ``parameters`` are those of a query calling ``PREDICT(...)``, bound by the engine when it runs.
         """
-        if isinstance(node, ast.Predict):
-            return self._plan_predict(statement, node)
-        if isinstance(node, ast.CreateModel):
-            return self._plan_create_model(statement, node)
-        if isinstance(node, ast.ShowModels):
-            return Plan(statement.text, LogicalNode("ShowModels"), [ops.CatalogQuery("models")])
-        if isinstance(node, ast.DescribeModel):
-            name = self._model_name(statement, node.this)
-            return Plan(
-                statement.text,
-                LogicalNode("DescribeModel", {"model": name}),
-                [ops.CatalogQuery("trials", name)],
-            )
-        if isinstance(node, ast.DropModel):
-            name = node.this.name
-            if not node.args.get("exists"):
-                self._model_name(statement, node.this)
-            return Plan(
-                statement.text,
-                LogicalNode("DropModel", {"model": name}),
-                [ops.DropModelOp(name, bool(node.args.get("exists")))],
-            )
-        if isinstance(node, ast.LoadDataset):
-            return self._plan_load_dataset(statement, node)
-        if isinstance(node, tuple(_CAPABILITIES)):
-            return self._plan_capability(statement, node)
         if isinstance(node, ast.PaqStatement):
-            raise statement.locate(NotYetSupportedError(f"{node.statement_name} cannot be planned"))
+            return node.build_plan(self, statement)
         return self._plan_query_with_predict(statement, node, parameters)
 
     # -- EXPLAIN --------------------------------------------------------------------------------------
@@ -196,7 +161,7 @@ class Planner:
 
     # -- binding --------------------------------------------------------------------------------------
 
-    def _relation(self, statement: Statement, node: exp.Expression) -> tuple[str, list[Column]]:
+    def bind_relation(self, statement: Statement, node: exp.Expression) -> tuple[str, list[Column]]:
         """SQL text and columns of a FROM/GIVEN relation; unknown table -> a positioned error."""
         sql = node.sql(dialect="duckdb")
         if isinstance(node, exp.Table) and not self.engine.relation_exists(sql):
@@ -212,7 +177,9 @@ class Planner:
         except Error as error:
             raise statement.locate(error, node) from None
 
-    def _label(self, statement: Statement, node: exp.Expression, columns: list[Column], where: str) -> Column:
+    def bind_column(
+        self, statement: Statement, node: exp.Expression, columns: list[Column], where: str
+    ) -> Column:
         name = node.name
         for column in columns:
             if column.name.lower() == name.lower():
@@ -225,7 +192,7 @@ class Planner:
             node,
         )
 
-    def _model_name(self, statement: Statement, node: exp.Expression) -> str:
+    def bind_model(self, statement: Statement, node: exp.Expression) -> str:
         name = node.name
         if not self.context.catalog.exists(name):
             known = self.context.catalog.names()
@@ -382,16 +349,16 @@ class Planner:
 
     # -- PREDICT / CREATE MODEL -----------------------------------------------------------------------
 
-    def _plan_training(
+    def plan_training(
         self,
         statement: Statement,
         label_node: exp.Expression,
         given_node: exp.Expression,
         scoring_columns: list[Column] | None,
         search: ast.SearchClause | None,
-    ) -> _TrainingPlan:
-        given_sql, given_columns = self._relation(statement, given_node)
-        label = self._label(statement, label_node, given_columns, given_sql)
+    ) -> TrainingPlan:
+        given_sql, given_columns = self.bind_relation(statement, given_node)
+        label = self.bind_column(statement, label_node, given_columns, given_sql)
         label_type = label_model_type(label.type)
         if label_type is None:
             raise statement.locate(
@@ -431,99 +398,9 @@ class Planner:
             ops.TrainingScan(given_sql, features, label.name, label_type),
             ops.ModelSearchOp(label.name, spec, shape),
         ]
-        return _TrainingPlan(train, physical, features, label, label_type, spec, options, rewrites)
+        return TrainingPlan(train, physical, features, label, label_type, spec, options, rewrites)
 
-    def _plan_predict(self, statement: Statement, node: ast.Predict) -> Plan:
-        source_sql, source_columns = self._relation(statement, node.args["source"])
-        label_node = node.this
-        if node.args.get("model") is not None:
-            name = self._model_name(statement, node.args["model"])
-            record = self.context.catalog.get(name, with_artifact=False)
-            if label_node.name.lower() != record.label.lower():
-                raise statement.locate(
-                    InvalidParameterError(
-                        f"model '{name}' predicts '{record.label}', not '{label_node.name}'",
-                        hint=f"write PREDICT {record.label} FROM ... USING MODEL {name}",
-                    ),
-                    label_node,
-                )
-            self._check_inputs(statement, name, record.features, source_columns, node.args["source"])
-            features = [f for f in (feature_column(c) for c in record.features) if f is not None]
-            function, physical = self._catalog_scorer(record, features)
-            load = LogicalNode("Model", {"name": name, "version": record.version, "family": record.family})
-            label_name, label_sql_type, task = record.label, record.label_type, record.task
-            drop_after = None
-            rewrites = [f"model binding: {name} version {record.version} from the catalog"]
-            model_node = load
-        else:
-            training = self._plan_training(
-                statement, label_node, node.args["given"], source_columns, node.args.get("search")
-            )
-            model_node, physical, features = training.logical, training.physical, training.features
-            rewrites = training.rewrites
-            label_name, label_sql_type = training.label.name, training.label.type
-            task = training.spec.task  # None: the search infers it from the label
-            function = f"paqdb_score_tmp_{uuid.uuid4().hex[:12]}"
-            physical.append(ops.RegisterScorer(function, features, training.label_type, "search_result"))
-            drop_after = function
-        rewrites.append(
-            "scoring pushed into the engine: one vectorised call per vector, no row-by-row Python"
-        )
-        physical.append(
-            ops.ScoreQuery(
-                source_sql,
-                source_columns,
-                function,
-                features,
-                label_name,
-                label_sql_type,
-                task,
-                drop_function=drop_after,
-            )
-        )
-        scan = LogicalNode("Scan", {"relation": source_sql, "columns": len(source_columns)})
-        logical = LogicalNode(
-            "Predict", {"label": label_name, "output": f"predicted_{label_name}"}, [scan, model_node]
-        )
-        return Plan(statement.text, logical, physical, rewrites)
-
-    def _plan_create_model(self, statement: Statement, node: ast.CreateModel) -> Plan:
-        name = node.this.name
-        replace = bool(node.args.get("replace"))
-        if not replace and self.context.catalog.exists(name):
-            if node.args.get("exists"):
-                return Plan(
-                    statement.text,
-                    LogicalNode("CreateModel", {"model": name, "skipped": "exists"}),
-                    [_Noop("CREATE MODEL", f"model {name} already exists; nothing done")],
-                )
-            from paqdb.errors import DuplicateModelError
-
-            raise statement.locate(
-                DuplicateModelError(
-                    f"model '{name}' already exists",
-                    hint=f"use CREATE OR REPLACE MODEL {name} ... for a new version, or DROP MODEL {name}",
-                ),
-                node.this,
-            )
-        training = self._plan_training(
-            statement, node.args["label"], node.args["source"], None, node.args.get("search")
-        )
-        label = training.label
-        physical = [
-            *training.physical,
-            ops.StoreModel(
-                name, label.name, label.type, training.features, training.options, statement.text, replace
-            ),
-        ]
-        logical = LogicalNode(
-            "CreateModel",
-            {"model": name, "replace": replace},
-            [LogicalNode("StoreModel", {"catalog": "paqdb schema, one transaction"}, [training.logical])],
-        )
-        return Plan(statement.text, logical, physical, training.rewrites)
-
-    def _check_inputs(
+    def check_inputs(
         self,
         statement: Statement,
         model: str,
@@ -542,7 +419,7 @@ class Planner:
                 where,
             )
 
-    def _catalog_scorer(
+    def catalog_scorer(
         self, record: ModelRecord, features: list[FeatureColumn]
     ) -> tuple[str, list[ops.PhysicalOperator]]:
         """The scoring function of a catalog model and the operators that load and register it.
@@ -577,12 +454,12 @@ class Planner:
         prepared: dict[str, tuple[str, str, str, list[FeatureColumn]]] = {}
         first_call: dict[str, tuple[str, exp.Expression]] = {}  # function -> (model, where to point)
         for call in calls:
-            name = self._model_name(statement, call.args["model"])
+            name = self.bind_model(statement, call.args["model"])
             key = name.lower()
             if key not in prepared:
                 record = self.context.catalog.get(name, with_artifact=False)
                 features = [f for f in (feature_column(c) for c in record.features) if f is not None]
-                function, steps = self._catalog_scorer(record, features)
+                function, steps = self.catalog_scorer(record, features)
                 physical.extend(steps)
                 prepared[key] = (function, record.label, record.label_type, features)
                 models.append(LogicalNode("Model", {"name": name, "version": record.version}))
@@ -664,66 +541,6 @@ class Planner:
                 ),
                 call,
             )
-
-    # -- CLEAN / CROWD LABEL / CAUSAL FREQ ------------------------------------------------------------
-
-    def _plan_capability(self, statement: Statement, node: exp.Expr) -> Plan:
-        capability = _CAPABILITIES[type(node)]  # type: ignore[index]
-        implementation = capabilities.implementation(capability)
-        if implementation is None:
-            raise statement.locate(
-                NotYetSupportedError(
-                    f"{capability.name} parses but does not run yet: {capability.description} "
-                    "arrives in a later paqdb release",
-                    hint="see the README; PREDICT and CREATE MODEL run today",
-                )
-            )
-        relation = node.this if isinstance(node, ast.Clean) else node.args["source"]
-        relation_sql, columns = self._relation(statement, relation)
-        given = node.args.get("given")
-        request = capabilities.CapabilityRequest(
-            relation_sql=relation_sql,
-            columns=tuple(c.name for c in columns),
-            options=ast.options_dict(node.expressions),
-            label=node.args["label"].name
-            if isinstance(node, ast.Clean)
-            else (node.this.name if isinstance(node, ast.CrowdLabel) else None),
-            model=node.args["model"].name if node.args.get("model") is not None else None,
-            given_sql=self._relation(statement, given)[0] if given is not None else None,
-            time_column=node.args["time"].name if isinstance(node, ast.CausalFreq) else None,
-            series_column=node.args["by"].name if node.args.get("by") is not None else None,
-        )
-        logical = LogicalNode(capability.name.title().replace(" ", ""), {"relation": relation_sql})
-        return Plan(statement.text, logical, [ops.CapabilityOp(capability.name, implementation, request)])
-
-    # -- LOAD DATASET ---------------------------------------------------------------------------------
-
-    def _plan_load_dataset(self, statement: Statement, node: ast.LoadDataset) -> Plan:
-        from paqdb import datasets
-
-        name = node.this.name.lower()
-        if name not in datasets.names():
-            raise statement.locate(
-                InvalidParameterError(
-                    f"unknown dataset '{node.this.name}'",
-                    hint=f"available datasets: {', '.join(datasets.names())}",
-                ),
-                node.this,
-            )
-        target = node.args["target"].sql(dialect="duckdb") if node.args.get("target") else name
-        if self.engine.relation_exists(target):
-            raise statement.locate(
-                InvalidParameterError(
-                    f"table '{target}' already exists",
-                    hint=f"choose another name: LOAD DATASET {name} AS {name}_2, or DROP TABLE {target}",
-                ),
-                node,
-            )
-        return Plan(
-            statement.text,
-            LogicalNode("LoadDataset", {"dataset": name, "table": target}),
-            [ops.LoadDatasetOp(name, target)],
-        )
 
 
 def _name_predict_columns(node: exp.Expr) -> None:
@@ -816,17 +633,3 @@ def _warnings_summary(caught: list[warnings.WarningMessage]) -> str | None:
     more = f" and {len(kinds) - 2} other kinds" if len(kinds) > 2 else ""
     plural = "s" if len(caught) > 1 else ""
     return f"{len(caught)} warning{plural} while running: {'; '.join(shown)}{more}"
-
-
-class _Noop(ops.PhysicalOperator):
-    name = "Nothing"
-
-    def __init__(self, status: str, message: str) -> None:
-        self.status, self.message = status, message
-
-    def describe(self) -> dict[str, Any]:
-        return {"reason": self.message}
-
-    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        state.values["result"] = ExecResult(None, 0, [], self.status)
-        state.values["message"] = self.message

@@ -8,10 +8,9 @@ used as features; EXPLAIN lists them.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from paqdb.engines.base import Column
+from paqdb.engines.base import Column, base_type
 
 _INTEGER = {
     "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
@@ -20,11 +19,6 @@ _INTEGER = {
 _FLOAT = {"FLOAT", "DOUBLE", "REAL"}
 _TEMPORAL = {"DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS"}
 _STRING = {"VARCHAR", "UUID", "CHAR", "TEXT", "STRING"}
-
-
-def base_type(sql_type: str) -> str:
-    """The type name without parameters: ``DECIMAL(18,3)`` -> ``DECIMAL``, ``ENUM('a')`` -> ``ENUM``."""
-    return re.sub(r"\(.*\)$", "", sql_type.strip()).upper()
 
 
 def quote(name: str) -> str:

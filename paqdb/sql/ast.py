@@ -1,26 +1,71 @@
-"""AST nodes of the paqdb statements.
+"""AST nodes shared by the paqdb statements, and the base class that declares a statement.
 
-Every node is a sqlglot ``Expression`` (sqlglot 30: custom nodes subclass ``exp.Expression``) so the
-rest of sqlglot (traversal, ``sql()``, equality) works on them. Relations (``source``, ``given``) are
+The statements themselves are declared in :mod:`paqdb.statements`, one module each. Every node is a
+sqlglot ``Expression`` (sqlglot 30: custom nodes subclass ``exp.Expression``) so the rest of sqlglot
+(traversal, ``sql()``, equality) works on them. Relations (``source``, ``given``) are
 ``exp.Table`` for a table name or ``exp.Subquery`` for a parenthesised query. Options of ``USING SEARCH
 (...)`` and ``WITH (...)`` are :class:`Option` nodes; :meth:`Option.value` turns a value into Python.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlglot import exp
+from sqlglot.tokens import Token
 
 from paqdb.errors import ParseError
 from paqdb.options import Range
 
 
 class PaqStatement(exp.Expression):
-    """Base class of the statements paqdb adds to DuckDB's SQL."""
+    """Base class of the statements paqdb adds to DuckDB's SQL, and the one place each is declared.
 
-    #: The word(s) naming the statement in messages and in EXPLAIN.
-    statement_name = "PAQ"
+    A statement is one subclass in one module of :mod:`paqdb.statements`: its AST fields
+    (``arg_types``: ``source`` for the relation it reads, ``label``, ``columns``, ``model``,
+    ``options``), the words that start it, its grammar rule (:meth:`parse_statement`), its canonical
+    text (:meth:`to_sql`) and its binding and plans (:meth:`build_plan`). The parser, the generator, the
+    statement splitter, "did you mean", completion and highlighting are all built from these
+    declarations (:class:`paqdb.sql.grammar.Grammar`); nothing else lists the statements.
+    """
+
+    #: The word(s) naming the statement in messages, EXPLAIN and the status a door shows.
+    statement_name: ClassVar[str] = "PAQ"
+    #: The leading words that make a statement this one (``("CREATE", "MODEL")``), matched token by
+    #: token, case-insensitively: the splitter sends such text to paqdb's parser, not to DuckDB.
+    forms: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    #: Further words the statement uses (``GIVEN``, ``SEARCH``): completion offers them, the shell
+    #: colours them as keywords.
+    keywords: ClassVar[tuple[str, ...]] = ()
+    #: The grammar in one line, for hints and help: ``DROP MODEL [IF EXISTS] <name>``.
+    usage: ClassVar[str] = ""
+
+    @classmethod
+    def claims(cls, words: list[str], tokens: list[Token]) -> bool:
+        """True when text starting with ``words`` (upper-cased) is this statement, not DuckDB's SQL."""
+        return any(tuple(words[: len(form)]) == form for form in cls.forms)
+
+    @classmethod
+    def parse_statement(cls, parser: Any) -> PaqStatement | None:
+        """The grammar rule, called by the parser after the words of one of :attr:`forms`.
+
+        ``parser`` is a :class:`paqdb.sql.dialect.PaqParser` positioned after those words; the rule
+        returns None when the text is not this statement after all (the parser then tries the others
+        and DuckDB's grammar).
+        """
+        raise NotImplementedError(f"{cls.__name__} declares no grammar rule")
+
+    def to_sql(self, gen: Any) -> str:
+        """The statement's canonical text (``gen`` is the dialect's generator); it parses back to itself."""
+        raise NotImplementedError(f"{type(self).__name__} declares no SQL text")
+
+    def build_plan(self, planner: Any, statement: Any) -> Any:
+        """Bind the statement and build its plans: a :class:`paqdb.planner.plan.Plan`.
+
+        ``planner`` (a :class:`paqdb.planner.planner.Planner`) gives binding helpers and the context;
+        ``statement`` (a :class:`paqdb.sql.parse.Statement`) places errors in the text.
+        """
+        raise NotImplementedError(f"{type(self).__name__} declares no plan")
 
 
 class Option(exp.Expression):
@@ -46,76 +91,6 @@ class SearchClause(exp.Expression):
     def options(self) -> dict[str, Any]:
         """The options as a ``{name: python value}`` dict (names lower-cased)."""
         return options_dict(self.expressions)
-
-
-class Predict(PaqStatement):
-    """``PREDICT label FROM source [GIVEN labeled | USING MODEL m] [USING SEARCH (...)]``."""
-
-    statement_name = "PREDICT"
-    arg_types = {"this": True, "source": True, "given": False, "model": False, "search": False}
-
-
-class CreateModel(PaqStatement):
-    """``CREATE [OR REPLACE] MODEL [IF NOT EXISTS] name PREDICT label FROM source [USING SEARCH (...)]``."""
-
-    statement_name = "CREATE MODEL"
-    arg_types = {
-        "this": True,
-        "label": True,
-        "source": True,
-        "search": False,
-        "replace": False,
-        "exists": False,
-    }
-
-
-class ShowModels(PaqStatement):
-    """``SHOW MODELS``."""
-
-    statement_name = "SHOW MODELS"
-    arg_types = {}
-
-
-class DescribeModel(PaqStatement):
-    """``DESCRIBE MODEL name``: one row per search trial."""
-
-    statement_name = "DESCRIBE MODEL"
-    arg_types = {"this": True}
-
-
-class DropModel(PaqStatement):
-    """``DROP MODEL [IF EXISTS] name``."""
-
-    statement_name = "DROP MODEL"
-    arg_types = {"this": True, "exists": False}
-
-
-class Clean(PaqStatement):
-    """``CLEAN table PREDICT label [USING MODEL m] [WITH (...)]``: progressive, model-aware cleaning."""
-
-    statement_name = "CLEAN"
-    arg_types = {"this": True, "label": True, "model": False, "expressions": False}
-
-
-class CrowdLabel(PaqStatement):
-    """``CROWD LABEL column FROM table [GIVEN labeled] [WITH (...)]``: crowd plus model labeling."""
-
-    statement_name = "CROWD LABEL"
-    arg_types = {"this": True, "source": True, "given": False, "expressions": False}
-
-
-class CausalFreq(PaqStatement):
-    """``CAUSAL FREQ x, y [, ...] FROM table TIME t [BY series] [WITH (...)]``: frequency-domain causality."""
-
-    statement_name = "CAUSAL FREQ"
-    arg_types = {"columns": True, "source": True, "time": True, "by": False, "expressions": False}
-
-
-class LoadDataset(PaqStatement):
-    """``LOAD DATASET name [AS table]``: load a dataset that ships inside an installed package."""
-
-    statement_name = "LOAD DATASET"
-    arg_types = {"this": True, "target": False}
 
 
 class Explain(PaqStatement):
@@ -196,17 +171,3 @@ class RangeValue(exp.Expression):
     """``RANGE(low, high[, scale])`` as an option value."""
 
     arg_types = {"expressions": True}
-
-
-PAQ_STATEMENTS: tuple[type[PaqStatement], ...] = (
-    Predict,
-    CreateModel,
-    ShowModels,
-    DescribeModel,
-    DropModel,
-    Clean,
-    CrowdLabel,
-    CausalFreq,
-    LoadDataset,
-    Explain,
-)

@@ -9,8 +9,7 @@ splitter in :mod:`paqdb.sql.parse` hands them to DuckDB as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
 
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
@@ -50,7 +49,13 @@ class PositionedSyntaxError(Exception):
 
 
 class PaqParser(DuckDBParser):
-    """DuckDB's parser with the paqdb statements added in front of ``_parse_statement``."""
+    """DuckDB's parser with the paqdb statements added in front of ``_parse_statement``.
+
+    ``STATEMENTS`` (empty here) are the statement declarations the parser tries, in order;
+    :func:`build_dialect` merges them in.
+    """
+
+    STATEMENTS: tuple[type[ast.PaqStatement], ...] = ()
 
     FUNCTION_PARSERS = {
         **DuckDBParser.FUNCTION_PARSERS,
@@ -79,143 +84,16 @@ class PaqParser(DuckDBParser):
         if self._at_end():
             return None
         index = self._index
-        for words, rule in self._PAQ_RULES:
-            if self._match_text_seq(*words):
-                node = rule(self)
-                if node is not None:
-                    if not self._at_end():
-                        self.raise_error(f"unexpected '{self._curr.text}' after the end of the statement")
-                    return node
-            self._retreat(index)
+        for statement in self.STATEMENTS:
+            for form in statement.forms:
+                if self._match_text_seq(*form):
+                    node = statement.parse_statement(self)
+                    if node is not None:
+                        if not self._at_end():
+                            self.raise_error(f"unexpected '{self._curr.text}' after the end of the statement")
+                        return node
+                self._retreat(index)
         return super()._parse_statement()
-
-    def _parse_predict_statement(self) -> ast.Predict | None:
-        if not self._at_end() and self._curr.token_type == TokenType.L_PAREN:
-            return None  # PREDICT( ... ) is the expression form, not the statement
-        start = self._prev
-        label = self._parse_required_identifier("the column to predict")
-        self._expect_word("FROM", "PREDICT <column> FROM <table> GIVEN <labeled table>")
-        source = self._parse_relation()
-        given = self._parse_relation() if self._match_text_seq("GIVEN") else None
-        model = None
-        search = None
-        while self._match(TokenType.USING):
-            if self._match_text_seq("MODEL"):
-                if model is not None:
-                    self.raise_error("USING MODEL is given twice", self._prev)
-                model = self._parse_required_identifier("a model name")
-            elif self._match_text_seq("SEARCH"):
-                if search is not None:
-                    self.raise_error("USING SEARCH is given twice", self._prev)
-                search = self._parse_search_clause()
-            else:
-                self.raise_error("expected MODEL or SEARCH after USING")
-        if given is None and model is None:
-            self.raise_error(
-                "PREDICT needs GIVEN <labeled table> to train on, or USING MODEL <name>",
-                self._curr or self._prev,
-            )
-        if given is not None and model is not None:
-            self.raise_error("PREDICT takes GIVEN or USING MODEL, not both", start)
-        if model is not None and search is not None:
-            self.raise_error("USING SEARCH applies to training; a stored model is already trained", start)
-        return self.expression(
-            ast.Predict(this=label, source=source, given=given, model=model, search=search), token=start
-        )
-
-    def _parse_create_model(self) -> ast.CreateModel | None:
-        start = self._prev
-        replace = self._match_text_seq("OR", "REPLACE")
-        if not self._match_text_seq("MODEL"):
-            return None
-        exists = self._match_text_seq("IF", "NOT", "EXISTS")
-        name = self._parse_required_identifier("a model name")
-        self._expect_word("PREDICT", "CREATE MODEL <name> PREDICT <column> FROM <table>")
-        label = self._parse_required_identifier("the column to predict")
-        self._expect_word("FROM", "CREATE MODEL <name> PREDICT <column> FROM <table>")
-        source = self._parse_relation()
-        search = None
-        if self._match(TokenType.USING):
-            self._expect_word("SEARCH", "CREATE MODEL ... USING SEARCH (families => [...])")
-            search = self._parse_search_clause()
-        return self.expression(
-            ast.CreateModel(
-                this=name, label=label, source=source, search=search, replace=replace, exists=exists
-            ),
-            token=start,
-        )
-
-    def _parse_show_models(self) -> ast.ShowModels:
-        return self.expression(ast.ShowModels())
-
-    def _parse_describe_model(self) -> ast.DescribeModel | None:
-        if self._at_end():
-            return None  # DESCRIBE model: a table called "model"
-        return self.expression(ast.DescribeModel(this=self._parse_required_identifier("a model name")))
-
-    def _parse_drop_model(self) -> ast.DropModel:
-        exists = self._match_text_seq("IF", "EXISTS")
-        return self.expression(
-            ast.DropModel(this=self._parse_required_identifier("a model name"), exists=exists)
-        )
-
-    def _parse_clean(self) -> ast.Clean:
-        table = self._parse_relation()
-        self._match(TokenType.FOR)
-        self._expect_word("PREDICT", "CLEAN <table> PREDICT <column> [USING MODEL m] [WITH (...)]")
-        label = self._parse_required_identifier("the column the model predicts")
-        model = None
-        if self._match(TokenType.USING):
-            self._expect_word("MODEL", "CLEAN <table> PREDICT <column> USING MODEL <name>")
-            model = self._parse_required_identifier("a model name")
-        return self.expression(
-            ast.Clean(this=table, label=label, model=model, expressions=self._parse_with_options())
-        )
-
-    def _parse_crowd_label(self) -> ast.CrowdLabel:
-        column = self._parse_required_identifier("the column to label")
-        self._expect_word("FROM", "CROWD LABEL <column> FROM <table> [GIVEN <labeled>] [WITH (...)]")
-        source = self._parse_relation()
-        given = self._parse_relation() if self._match_text_seq("GIVEN") else None
-        return self.expression(
-            ast.CrowdLabel(this=column, source=source, given=given, expressions=self._parse_with_options())
-        )
-
-    def _parse_causal_freq(self) -> ast.CausalFreq:
-        columns = self._parse_csv(lambda: self._parse_required_identifier("a value column"))
-        self._expect_word("FROM", "CAUSAL FREQ <x>, <y> FROM <table> TIME <column>")
-        source = self._parse_relation()
-        self._expect_word("TIME", "CAUSAL FREQ <x>, <y> FROM <table> TIME <column>")
-        time = self._parse_required_identifier("the time column")
-        by = self._parse_required_identifier("the series column") if self._match_text_seq("BY") else None
-        return self.expression(
-            ast.CausalFreq(
-                columns=columns, source=source, time=time, by=by, expressions=self._parse_with_options()
-            )
-        )
-
-    def _parse_load_dataset(self) -> ast.LoadDataset:
-        name = self._parse_required_identifier("a dataset name")
-        target = None
-        if self._match(TokenType.ALIAS):
-            if self._at_end() or self._curr.token_type not in self.ID_VAR_TOKENS | {TokenType.IDENTIFIER}:
-                self.raise_error("expected a table name after AS: LOAD DATASET <name> AS <table>")
-            target = self._parse_table_parts()
-            self._check_not_empty(target)
-        return self.expression(ast.LoadDataset(this=name, target=target))
-
-    _PAQ_RULES: tuple[tuple[tuple[str, ...], Callable[[Any], exp.Expression | None]], ...] = (
-        (("PREDICT",), _parse_predict_statement),
-        (("CREATE",), _parse_create_model),
-        (("SHOW", "MODELS"), _parse_show_models),
-        (("DESCRIBE", "MODEL"), _parse_describe_model),
-        (("DESC", "MODEL"), _parse_describe_model),
-        (("DROP", "MODEL"), _parse_drop_model),
-        (("CLEAN",), _parse_clean),
-        (("CROWD", "LABEL"), _parse_crowd_label),
-        (("CAUSAL", "FREQ"), _parse_causal_freq),
-        (("LOAD", "DATASET"), _parse_load_dataset),
-    )
 
     # -- pieces ---------------------------------------------------------------------------------------
 
@@ -317,77 +195,24 @@ class PaqParser(DuckDBParser):
         return value  # type: ignore[return-value]
 
 
-def _options_sql(gen: DuckDBGenerator, options: list[ast.Option] | None) -> str:
+def options_sql(gen: DuckDBGenerator, options: list[ast.Option] | None) -> str:
+    """``(name => value, ...)``: an option list as the statements write it."""
     return "(" + ", ".join(gen.sql(o) for o in options or []) + ")"
 
 
-def _relation_sql(gen: DuckDBGenerator, node: exp.Expression) -> str:
-    return gen.sql(node)
-
-
-def _predict_sql(gen: DuckDBGenerator, e: ast.Predict) -> str:
-    parts = [f"PREDICT {gen.sql(e, 'this')} FROM {_relation_sql(gen, e.args['source'])}"]
-    if e.args.get("given") is not None:
-        parts.append(f"GIVEN {_relation_sql(gen, e.args['given'])}")
-    if e.args.get("model") is not None:
-        parts.append(f"USING MODEL {gen.sql(e, 'model')}")
-    if e.args.get("search") is not None:
-        parts.append(gen.sql(e, "search"))
-    return " ".join(parts)
-
-
-def _create_model_sql(gen: DuckDBGenerator, e: ast.CreateModel) -> str:
-    head = "CREATE OR REPLACE MODEL" if e.args.get("replace") else "CREATE MODEL"
-    if e.args.get("exists"):
-        head += " IF NOT EXISTS"
-    text = (
-        f"{head} {gen.sql(e, 'this')} PREDICT {gen.sql(e, 'label')} "
-        f"FROM {_relation_sql(gen, e.args['source'])}"
-    )
-    if e.args.get("search") is not None:
-        text += " " + gen.sql(e, "search")
-    return text
-
-
-def _with_sql(gen: DuckDBGenerator, e: exp.Expression) -> str:
-    return f" WITH {_options_sql(gen, e.expressions)}" if e.expressions else ""
+def with_sql(gen: DuckDBGenerator, e: exp.Expression) -> str:
+    """`` WITH (...)`` for a statement's options, or nothing when it has none."""
+    return f" WITH {options_sql(gen, e.expressions)}" if e.expressions else ""
 
 
 class PaqGenerator(DuckDBGenerator):
-    """DuckDB's generator plus canonical text for the paqdb nodes."""
+    """DuckDB's generator plus canonical text for the paqdb nodes (each statement writes its own)."""
 
     TRANSFORMS = {
         **DuckDBGenerator.TRANSFORMS,
         ast.Option: lambda gen, e: f"{gen.sql(e, 'this')} => {gen.sql(e, 'expression')}",
         ast.RangeValue: lambda gen, e: f"RANGE({gen.expressions(e, flat=True)})",
-        ast.SearchClause: lambda gen, e: f"USING SEARCH {_options_sql(gen, e.expressions)}",
-        ast.Predict: _predict_sql,
-        ast.CreateModel: _create_model_sql,
-        ast.ShowModels: lambda gen, e: "SHOW MODELS",
-        ast.DescribeModel: lambda gen, e: f"DESCRIBE MODEL {gen.sql(e, 'this')}",
-        ast.DropModel: lambda gen, e: (
-            f"DROP MODEL {'IF EXISTS ' if e.args.get('exists') else ''}{gen.sql(e, 'this')}"
-        ),
-        ast.Clean: lambda gen, e: (
-            f"CLEAN {gen.sql(e, 'this')} PREDICT {gen.sql(e, 'label')}"
-            + (f" USING MODEL {gen.sql(e, 'model')}" if e.args.get("model") else "")
-            + _with_sql(gen, e)
-        ),
-        ast.CrowdLabel: lambda gen, e: (
-            f"CROWD LABEL {gen.sql(e, 'this')} FROM {gen.sql(e, 'source')}"
-            + (f" GIVEN {gen.sql(e, 'given')}" if e.args.get("given") else "")
-            + _with_sql(gen, e)
-        ),
-        ast.CausalFreq: lambda gen, e: (
-            f"CAUSAL FREQ {gen.expressions(e, 'columns', flat=True)} FROM {gen.sql(e, 'source')}"
-            f" TIME {gen.sql(e, 'time')}"
-            + (f" BY {gen.sql(e, 'by')}" if e.args.get("by") else "")
-            + _with_sql(gen, e)
-        ),
-        ast.LoadDataset: lambda gen, e: (
-            f"LOAD DATASET {gen.sql(e, 'this')}"
-            + (f" AS {gen.sql(e, 'target')}" if e.args.get("target") else "")
-        ),
+        ast.SearchClause: lambda gen, e: f"USING SEARCH {options_sql(gen, e.expressions)}",
         ast.Explain: lambda gen, e: (
             f"EXPLAIN {'ANALYZE ' if e.args.get('analyze') else ''}{gen.sql(e, 'this')}"
         ),
@@ -400,3 +225,27 @@ class Paq(DuckDB):
 
     Parser = PaqParser
     Generator = PaqGenerator
+
+
+def build_dialect(statements: Sequence[type[ast.PaqStatement]]) -> type[Paq]:
+    """The paqdb dialect with ``statements``: their rules and texts merged into the parser's and the
+    generator's tables, as sqlglot's dialects extend a base dialect."""
+
+    class StatementParser(PaqParser):
+        STATEMENTS = tuple(statements)
+
+    class StatementGenerator(PaqGenerator):
+        TRANSFORMS = {
+            **PaqGenerator.TRANSFORMS,
+            **{statement: _statement_sql for statement in statements},
+        }
+
+    class PaqWithStatements(Paq):
+        Parser = StatementParser
+        Generator = StatementGenerator
+
+    return PaqWithStatements
+
+
+def _statement_sql(gen: DuckDBGenerator, e: ast.PaqStatement) -> str:
+    return e.to_sql(gen)

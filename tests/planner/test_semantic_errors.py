@@ -105,7 +105,13 @@ def _catalog_rows(con: paqdb.Connection) -> list[tuple[str, int]]:
         ("LOAD DATASET nothing_here", errors.InvalidParameterError, 14, "nothing_here", "adult"),
         ("CLEAN iris PREDICT species", errors.NotYetSupportedError, 1, "CLEAN", None),
         ("CROWD LABEL species FROM iris", errors.NotYetSupportedError, 1, "CROWD LABEL", None),
-        ("CAUSAL FREQ a, b FROM iris TIME t", errors.NotYetSupportedError, 1, "CAUSAL FREQ", None),
+        (
+            "CAUSAL FREQ sepal_length_cm, petal_length_cm FROM iris TIME sepal_width_cm",
+            errors.NotYetSupportedError,
+            1,
+            "CAUSAL FREQ",
+            None,
+        ),
     ],
 )
 def test_semantic_error(
@@ -188,27 +194,3 @@ def test_uncommitted_model_disappears_with_rollback(database: str) -> None:
     con.rollback()
     assert con.execute("SHOW MODELS").fetchall() == []
     con.close()
-
-
-def test_registered_capability_runs_through_the_planner(con: paqdb.Connection) -> None:
-    """A CLEAN implementation plugs in without touching the parser; unregistering restores the error."""
-    import pyarrow as pa
-
-    from paqdb.planner import capabilities
-
-    seen = []
-
-    class EchoCleaner:
-        def clean(self, engine, request, progress):
-            seen.append(request)
-            return pa.table({"relation": [request.relation_sql], "budget": [request.options["budget"]]})
-
-    capabilities.register(capabilities.CLEANING, EchoCleaner())
-    try:
-        rows = con.execute("CLEAN iris PREDICT species WITH (budget => 5)").fetchall()
-    finally:
-        capabilities.unregister(capabilities.CLEANING)
-    assert rows == [("iris", 5)]
-    assert seen[0].label == "species" and "petal_width_cm" in seen[0].columns
-    with pytest.raises(errors.NotYetSupportedError):
-        con.execute("CLEAN iris PREDICT species WITH (budget => 5)")

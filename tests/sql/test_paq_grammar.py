@@ -9,9 +9,12 @@ from corpus import split_entries
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paqdb import statements
 from paqdb.errors import Error, InvalidParameterError, ParseError, ProgrammingError
 from paqdb.options import Range
-from paqdb.sql import Paq, ast, parse, parse_one
+from paqdb.sql import ast
+from paqdb.statements import grammar, parse, parse_one
+from paqdb.statements.predict import Predict
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "paq_statements.sql"
 
@@ -33,7 +36,7 @@ CASES = _golden()
 
 def test_golden_file_covers_every_statement_kind() -> None:
     kinds = {node for node, _, _ in CASES}
-    assert {c.__name__ for c in ast.PAQ_STATEMENTS} <= kinds
+    assert {c.__name__ for c in statements.declarations()} | {"Explain"} <= kinds
 
 
 @pytest.mark.parametrize(("node", "canonical", "sql"), CASES, ids=[c[1][:60] for c in CASES])
@@ -41,16 +44,17 @@ def test_golden_parse(node: str, canonical: str, sql: str) -> None:
     statement = parse_one(sql)
     assert statement.ast is not None
     assert type(statement.ast).__name__ == node
-    assert statement.ast.sql(dialect=Paq) == canonical
+    assert statement.ast.sql(dialect=grammar().dialect) == canonical
     again = parse_one(canonical)
     assert again.ast is not None and type(again.ast) is type(statement.ast)
-    assert again.ast.sql(dialect=Paq) == canonical, "canonical text is a fixed point of parse + generate"
+    # The canonical text is a fixed point of parse + generate.
+    assert again.ast.sql(dialect=grammar().dialect) == canonical
 
 
 def test_predict_train_and_predict_fields() -> None:
     node = parse_one("PREDICT income FROM adult_test GIVEN adult_train").ast
-    assert isinstance(node, ast.Predict)
-    assert node.this.name == "income"
+    assert isinstance(node, Predict)
+    assert node.args["label"].name == "income"
     assert node.args["source"].name == "adult_test"
     assert node.args["given"].name == "adult_train"
     assert node.args.get("model") is None
@@ -62,7 +66,7 @@ def test_search_options_become_python_values() -> None:
         "budget => '2 minutes', learning_rate => RANGE(1e-4, 1e-1, LOG), max_depth => [4, 8, 16], "
         "seed => 3, shrink => -0.5, on => TRUE, none => NULL, ident => my_table)"
     ).ast
-    assert isinstance(node, ast.Predict)
+    assert isinstance(node, Predict)
     options = node.args["search"].options()
     assert options == {
         "families": ["logistic", "random_forest"],
@@ -87,7 +91,7 @@ def test_predict_call_in_expression() -> None:
 def test_explain_wraps_the_statement() -> None:
     node = parse_one("EXPLAIN ANALYZE PREDICT y FROM t USING MODEL m").ast
     assert isinstance(node, ast.Explain) and node.args["analyze"]
-    assert isinstance(node.this, ast.Predict)
+    assert isinstance(node.this, Predict)
 
 
 @pytest.mark.parametrize(
@@ -129,8 +133,8 @@ def test_look_alikes_stay_plain(sql: str) -> None:
 def test_misspelt_paq_statement_fails_with_a_did_you_mean(text: str, meant: str) -> None:
     statement = parse_one(text)
     assert statement.is_plain, "a misspelling is not guessed at: DuckDB runs it and reports the failure"
-    error = statement.explain_failure(
-        ProgrammingError("Catalog Error: Table with name MODLES does not exist!")
+    error = grammar().explain_failure(
+        statement, ProgrammingError("Catalog Error: Table with name MODLES does not exist!")
     )
     assert f"did you mean paqdb's {meant}?" in (error.hint or "")
 
@@ -150,15 +154,15 @@ def test_misspelt_paq_statement_fails_with_a_did_you_mean(text: str, meant: str)
     ],
 )
 def test_other_failing_sql_gets_no_suggestion(text: str) -> None:
-    error = parse_one(text).explain_failure(ProgrammingError("Catalog Error: something"))
+    error = grammar().explain_failure(parse_one(text), ProgrammingError("Catalog Error: something"))
     assert error.hint is None
 
 
 def test_describe_model_without_a_name_says_so() -> None:
     statement = parse_one("DESCRIBE MODEL")
     assert statement.is_plain, "DESCRIBE model alone describes a table called model, if there is one"
-    error = statement.explain_failure(
-        ProgrammingError("Catalog Error: Table with name MODEL does not exist!")
+    error = grammar().explain_failure(
+        statement, ProgrammingError("Catalog Error: Table with name MODEL does not exist!")
     )
     assert isinstance(error, ParseError)
     assert error.message == "DESCRIBE MODEL needs a model name"

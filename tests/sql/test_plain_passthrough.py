@@ -13,7 +13,7 @@ from corpus import load_corpus, load_error_corpus
 
 import paqdb
 from paqdb.dbapi import python_rows
-from paqdb.sql import parse
+from paqdb.statements import parse
 
 PLAIN = load_corpus()
 ERRORS = load_error_corpus()
