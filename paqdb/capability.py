@@ -22,8 +22,8 @@ from paqdb.errors import InvalidParameterError, SearchInterrupted
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from paqdb.catalog import ModelCatalog
     from paqdb.engines.base import Column, Engine
+    from paqdb.models import ModelStore
 
 _TYPE_NAMES = {bool: "TRUE or FALSE", int: "an integer", float: "a number", str: "a 'string'", list: "a list"}
 
@@ -146,13 +146,13 @@ class CapabilityContext:
 
     Attributes:
         engine: where the data lives and SQL runs.
-        catalog: the models (load, save a new version, list).
+        models: the model store (load by name and version, save a new version, list, describe).
         progress: called with progress objects, or None.
         explain: lines the implementation adds to EXPLAIN (see :meth:`explain_line`).
     """
 
     engine: Engine
-    catalog: ModelCatalog
+    models: ModelStore
     progress: Callable[[Any], None] | None = None
     explain: list[str] = field(default_factory=list)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)

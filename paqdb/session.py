@@ -24,17 +24,25 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from paqdb.catalog import ModelCatalog
 from paqdb.engines.base import ExecResult
 from paqdb.errors import Error, InFailedTransactionError, NotSupportedError, ParseError
+from paqdb.models import ModelStore
 from paqdb.planner.context import ExecutionContext, ProgressCallback
-from paqdb.planner.parameters import Parameters
-from paqdb.planner.planner import Planner
-from paqdb.sql import Statement
-from paqdb.statements import grammar
 
 if TYPE_CHECKING:
     import duckdb
+
+    from paqdb.planner.parameters import Parameters
+    from paqdb.sql import Grammar, Statement
+
+
+def grammar() -> Grammar:
+    """paqdb's grammar (:func:`paqdb.statements.grammar`), loaded with the parser (sqlglot) by the first
+    statement rather than by ``import paqdb`` (issue 9, fast start)."""
+    from paqdb.statements import grammar as statements_grammar
+
+    return statements_grammar()
+
 
 _TRANSACTION_WORDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"}
 _ROLLBACK_WORDS = {"ROLLBACK", "ABORT"}
@@ -71,12 +79,14 @@ class Session:
         progress: ProgressCallback | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> None:
-        # DuckDB loads with the first session, not with ``import paqdb`` (issue 9, fast start).
+        # DuckDB and the planner (with sqlglot) load with the first session, not with ``import paqdb``
+        # (issue 9, fast start).
         from paqdb.engines.duckdb import DuckDBEngine
+        from paqdb.planner.planner import Planner
 
         self.engine = DuckDBEngine(database, read_only=read_only, connection=connection)
-        self.catalog = ModelCatalog(self.engine)
-        self.context = ExecutionContext(self.engine, self.catalog, progress)
+        self.models = ModelStore(self.engine)
+        self.context = ExecutionContext(self.engine, self.models, progress)
         self.planner = Planner(self.context)
         self.autocommit = autocommit
         self.closed = False

@@ -136,7 +136,7 @@ class SessionNames:
             keywords, functions, dataset_names = self._fixed_names()
             internal = "table_schema NOT IN ('paqdb', 'information_schema', 'pg_catalog')"
             try:
-                models = self.session.catalog.names()
+                models = self.session.models.names()
             except Error:
                 models = []
             self._names = CompletionNames(

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from paqdb.catalog import ModelCatalog
 from paqdb.engines.base import Engine
+from paqdb.models import ModelStore
 
 ProgressCallback = Callable[[Any], None]
 
@@ -18,16 +18,13 @@ class ExecutionContext:
 
     Attributes:
         engine: where data lives and SQL runs.
-        catalog: the model catalog in the same database.
+        models: the model store (the catalog in the same database, and decoded models cached by identity).
         progress: called with a progress object during long work (a model search), or None.
-        loaded_models: models already decoded from the catalog, by identity (the artifact's sha256,
-            never reused: a dropped and re-created model is another identity).
         scoring_functions: scoring functions registered in the engine, by (lower-case model name,
             identity). The engine keeps them across transactions (a rollback re-registers them).
     """
 
     engine: Engine
-    catalog: ModelCatalog
+    models: ModelStore
     progress: ProgressCallback | None = None
-    loaded_models: dict[str, Any] = field(default_factory=dict)
     scoring_functions: dict[tuple[str, str], Any] = field(default_factory=dict)

@@ -16,12 +16,11 @@ import pyarrow as pa
 from paqdb.catalog import ModelRecord, TrialRecord
 from paqdb.engines.base import Column, ExecResult
 from paqdb.errors import NotSupportedError
+from paqdb.models import ARTIFACT_FORMAT
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, PhysicalOperator
 from paqdb.planner.typing import FeatureColumn, label_model_type, quote
 from paqdb.udfs import scoring
-
-ARTIFACT_FORMAT = "paqdb-model-v1"
 
 
 @dataclass
@@ -124,25 +123,6 @@ class StoreModel(PhysicalOperator):
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         result = state.values["search_result"]
         model = result.model
-        record = ModelRecord(
-            name=self.model_name,
-            version=0,
-            task=model.task,
-            label=self.label,
-            label_type=self.label_type,
-            features=[Column(f.name, f.sql_type) for f in self.features],
-            family=model.family,
-            hyperparameters=dict(model.hyperparameters),
-            metric=result.metric,
-            validation_score=result.validation_score,
-            train_rows=state.values["training_data"].num_rows,
-            search={k: _jsonable(v) for k, v in self.search_options.items()},
-            source_sql=self.source_sql,
-            artifact_format=ARTIFACT_FORMAT,
-            artifact=model.to_bytes(),
-            outcome=result.outcome,
-            notes="; ".join(result.notes),
-        )
         trials = [
             TrialRecord(
                 trial=t.trial_id,
@@ -157,7 +137,23 @@ class StoreModel(PhysicalOperator):
             )
             for t in result.trials
         ]
-        version = context.catalog.save(record, trials, replace=self.replace)
+        saved = context.models.save(
+            model,
+            name=self.model_name,
+            label=self.label,
+            label_type=self.label_type,
+            features=[Column(f.name, f.sql_type) for f in self.features],
+            metric=result.metric,
+            validation_score=result.validation_score,
+            train_rows=state.values["training_data"].num_rows,
+            trials=trials,
+            search={k: _jsonable(v) for k, v in self.search_options.items()},
+            source_sql=self.source_sql,
+            outcome=result.outcome,
+            notes="; ".join(result.notes),
+            replace=self.replace,
+        )
+        version = saved.version
         message = summary_message(self.model_name, version, result)
         state.values["result"] = ExecResult(
             pa.table(
@@ -228,46 +224,19 @@ def _jsonable(value: Any) -> Any:
 
 @dataclass
 class LoadModel(PhysicalOperator):
-    """Fetch a model from the catalog (cached per session by its identity) and decode it safely."""
+    """Decode a catalog model bound at planning (its record read once) through the model store, which
+    caches it by identity and checks the artifact's hash before anything in it is parsed."""
 
-    model_name: str
-    version: int
-    identity: str
+    record: ModelRecord
     name = "LoadModel"
 
     def describe(self) -> dict[str, Any]:
-        return {"model": self.model_name, "version": self.version, "identity": self.identity[:16]}
+        record = self.record
+        return {"model": record.name, "version": record.version, "identity": record.identity[:16]}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        state.values[f"model:{self.model_name.lower()}"] = load_model(context, self.model_name, self.identity)
-
-
-def load_model(context: ExecutionContext, name: str, identity: str) -> Any:
-    """The decoded model ``name`` whose identity (artifact sha256) is ``identity``.
-
-    From the session cache when this identity was loaded before, else from the catalog: the artifact's
-    hash is checked before anything in it is parsed.
-
-    Raises:
-        ArtifactError: the artifact is refused (hash mismatch, corrupt, or it names a type that is not
-            allowed); the message names the model.
-        CatalogError: the model's catalog rows changed under the statement.
-    """
-    if identity not in context.loaded_models:
-        from paqdb.ml.model import TrainedModel
-
-        record = context.catalog.get(name)
-        if record.identity != identity:
-            from paqdb.errors import CatalogError
-
-            raise CatalogError(
-                f"model '{name}' changed while the statement ran",
-                hint="run the statement again",
-            )
-        context.loaded_models[identity] = TrainedModel.from_bytes(
-            record.artifact, expected_sha256=record.sha256, name=record.name
-        )
-    return context.loaded_models[identity]
+        loaded = context.models.load_record(self.record)
+        state.values[f"model:{self.record.name.lower()}"] = loaded.model
 
 
 @dataclass
@@ -381,11 +350,11 @@ class CatalogQuery(PhysicalOperator):
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         if self.what == "models":
-            table = context.catalog.list_models()
+            table = context.models.list()
             status = "SHOW MODELS"
         else:
             assert self.model_name is not None
-            table = context.catalog.trials(self.model_name)
+            table = context.models.describe(self.model_name)
             status = "DESCRIBE MODEL"
         columns = [Column(f.name, sql_type_of(f.type)) for f in table.schema]
         state.values["result"] = ExecResult(table, table.num_rows, columns, status)
@@ -403,7 +372,7 @@ class DropModelOp(PhysicalOperator):
         return {"model": self.model_name, "if_exists": self.if_exists}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        existed = context.catalog.drop(self.model_name, if_exists=self.if_exists)
+        existed = context.models.drop(self.model_name, if_exists=self.if_exists)
         for key in [k for k in context.scoring_functions if k[0] == self.model_name.lower()]:
             context.engine.unregister_function(context.scoring_functions.pop(key).name)
         state.values["result"] = ExecResult(None, 1 if existed else 0, [], "DROP MODEL")

@@ -194,8 +194,8 @@ class Planner:
 
     def bind_model(self, statement: Statement, node: exp.Expression) -> str:
         name = node.name
-        if not self.context.catalog.exists(name):
-            known = self.context.catalog.names()
+        if not self.context.models.exists(name):
+            known = self.context.models.names()
             raise statement.locate(
                 UndefinedModelError(
                     f"model '{name}' does not exist",
@@ -430,7 +430,7 @@ class Planner:
         key = (record.name.lower(), record.identity)
         known = self.context.scoring_functions.get(key)
         if known is not None and self.engine.has_function(known.name):
-            return known.name, [ops.LoadModel(record.name, record.version, record.identity)]
+            return known.name, [ops.LoadModel(record)]
         # Not registered yet, or taken by a rollback: DuckDB never lets a name come back, so a new one.
         function = self.engine.unique_function_name(function_name(record.name, record.identity))
         register = ops.RegisterScorer(
@@ -440,7 +440,7 @@ class Planner:
             f"model:{record.name.lower()}",
             key,
         )
-        return function, [ops.LoadModel(record.name, record.version, record.identity), register]
+        return function, [ops.LoadModel(record), register]
 
     # -- PREDICT(...) inside queries ------------------------------------------------------------------
 
@@ -457,7 +457,7 @@ class Planner:
             name = self.bind_model(statement, call.args["model"])
             key = name.lower()
             if key not in prepared:
-                record = self.context.catalog.get(name, with_artifact=False)
+                record = self.context.models.record(name)
                 features = [f for f in (feature_column(c) for c in record.features) if f is not None]
                 function, steps = self.catalog_scorer(record, features)
                 physical.extend(steps)

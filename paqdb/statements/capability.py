@@ -101,7 +101,7 @@ class CapabilityStatement(ast.PaqStatement):
         explain = getattr(implementation, "explain", None)
         lines: list[str] = []
         if explain is not None:
-            explaining = CapabilityContext(context.engine, context.catalog, context.progress)
+            explaining = CapabilityContext(context.engine, context.models, context.progress)
             explain(request, explaining)
             lines = [f"- {line}" for line in explaining.explain]
         operator = CapabilityOp(self.statement_name, implementation, request, lines)
@@ -144,7 +144,7 @@ class CapabilityOp(PhysicalOperator):
         return self.explained
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        capability_context = CapabilityContext(context.engine, context.catalog, context.progress)
+        capability_context = CapabilityContext(context.engine, context.models, context.progress)
         table = self.implementation.run(self.request, capability_context)
         if not isinstance(table, pa.Table):
             raise Error(f"{self.capability} returned {type(table).__name__}, not a table")

@@ -68,7 +68,7 @@ class CreateModel(ast.PaqStatement):
     def build_plan(self, planner: Planner, statement: Statement) -> Plan:
         name = self.args["model"].name
         replace = bool(self.args.get("replace"))
-        if not replace and planner.context.catalog.exists(name):
+        if not replace and planner.context.models.exists(name):
             if self.args.get("exists"):
                 return Plan(
                     statement.text,

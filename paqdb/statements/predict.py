@@ -84,7 +84,7 @@ class Predict(ast.PaqStatement):
         label_node = self.args["label"]
         if self.args.get("model") is not None:
             name = planner.bind_model(statement, self.args["model"])
-            record = planner.context.catalog.get(name, with_artifact=False)
+            record = planner.context.models.record(name)
             if label_node.name.lower() != record.label.lower():
                 raise statement.locate(
                     InvalidParameterError(
