@@ -10,6 +10,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 import paqdb
 
 
@@ -23,6 +25,7 @@ def _python(script: str, database: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_model_created_in_one_process_is_used_in_another(database: str) -> None:
     created = _python(
         """
@@ -67,6 +70,7 @@ print("finished", flush=True)
 """
 
 
+@pytest.mark.slow
 def test_killing_create_model_leaves_no_trace(database: str) -> None:
     process = subprocess.Popen(
         [sys.executable, "-c", KILLED_SEARCH, database],
@@ -101,6 +105,7 @@ def test_killing_create_model_leaves_no_trace(database: str) -> None:
         assert [r[0] for r in con.execute("SHOW MODELS").fetchall()] == ["doomed"]
 
 
+@pytest.mark.slow
 def test_killing_while_the_catalog_is_written_leaves_no_trace(database: str) -> None:
     """Kill the process after the catalog rows are inserted but before COMMIT."""
     script = """

@@ -36,6 +36,7 @@ def paqdb(
     )
 
 
+@pytest.mark.slow
 def test_command_then_file_on_the_same_database(tmp_path: Path) -> None:
     database = str(tmp_path / "shop.db")
     created = paqdb(

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl  # POSIX, like the README's install: these tests drive the shell through a pseudo-terminal
 import os
+import pty
 import re
 import select
 import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
-
-import pytest
-
-termios = pytest.importorskip("termios", reason="needs a POSIX pseudo-terminal")
-fcntl = pytest.importorskip("fcntl")
-pty = pytest.importorskip("pty")
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 _ESCAPE_SEQUENCE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|[@-Z\\-_])")

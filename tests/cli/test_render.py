@@ -162,10 +162,24 @@ def test_line() -> None:
     )
 
 
+EMPTY_RESULTS = {  # mode: (a table without columns, a column without rows)
+    "box": ("(0 rows)\n", "┌───────┐\n│   a   │\n│ int32 │\n├───────┤\n└───────┘\n(0 rows)\n"),
+    "csv": ("\n", "a\n"),
+    "json": ("[]\n", "[]\n"),
+    "markdown": ("", "| a   |\n|----:|\n"),
+    "line": ("", ""),
+}
+
+
+def test_every_mode_has_an_expected_empty_result() -> None:
+    assert sorted(EMPTY_RESULTS) == sorted(OUTPUT_MODES)
+
+
 @pytest.mark.parametrize("mode", OUTPUT_MODES)
 def test_every_mode_renders_a_table_without_columns_or_rows(mode: str) -> None:
-    render_text(pa.table({}), mode)
-    render_text(query("SELECT 1 AS a WHERE false"), mode)
+    no_columns, no_rows = EMPTY_RESULTS[mode]
+    assert render_text(pa.table({}), mode) == no_columns
+    assert render_text(query("SELECT 1 AS a WHERE false"), mode) == no_rows
 
 
 def test_unknown_mode() -> None:

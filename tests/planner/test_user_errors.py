@@ -132,6 +132,7 @@ def test_unaliased_predict_columns_are_named_as_written(con: paqdb.Connection, m
 # -- long statements ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_unknown_model_in_a_huge_statement_shows_an_excerpt(con: paqdb.Connection) -> None:
     padding = " OR ".join(["sepal_length_cm > 1"] * 40_000)  # about 900,000 characters on one line
     sql = f"SELECT * FROM iris WHERE {padding} OR PREDICT(species USING MODEL nope) = 'x'"

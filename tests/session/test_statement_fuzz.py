@@ -120,6 +120,7 @@ def _check(con: paqdb.Connection, run: object, sql: str) -> None:
         con.rollback()
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sql=mutated(), parameters=PARAMETERS)
 def test_dbapi_failures_are_paqdb_errors(database: str, sql: str, parameters: object) -> None:
@@ -128,6 +129,7 @@ def test_dbapi_failures_are_paqdb_errors(database: str, sql: str, parameters: ob
         _check(con, lambda: con.execute(sql, parameters).fetchall(), sql)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sql=mutated())
 def test_shell_failures_are_paqdb_errors(database: str, sql: str) -> None:
