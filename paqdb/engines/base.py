@@ -126,6 +126,11 @@ class Engine(Protocol):
         """The columns of a relation: a table name or a parenthesised query."""
         ...
 
+    def create_table(self, name: str, data: pa.Table) -> None:
+        """Create table ``name`` (SQL text: a name, possibly qualified) holding the rows of ``data``,
+        in the caller's transaction or one of its own."""
+        ...
+
     def check_syntax(self, sql: str) -> None:
         """Parse ``sql`` in the engine's dialect without running it; raise ParseError if it does not parse.
 

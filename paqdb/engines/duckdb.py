@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -314,6 +315,18 @@ class DuckDBEngine:
         except duckdb.Error as error:
             raise translate_error(error) from None
         return [Column(str(r[0]), str(r[1])) for r in rows]
+
+    def create_table(self, name: str, data: pa.Table) -> None:
+        # DuckDB reads the Arrow table in place through a view registered for the one statement.
+        view = f"__paqdb_arrow_{uuid.uuid4().hex}"
+        with self.transaction():
+            self._settle()
+            self._con.register(view, data)
+            try:
+                self.execute(f"CREATE TABLE {name} AS SELECT * FROM {view}")
+            finally:
+                self._settle()
+                self._con.unregister(view)
 
     def check_syntax(self, sql: str) -> None:
         # DuckDB's own parser, without running anything: a parser error here leaves an open transaction

@@ -7,7 +7,6 @@ planner refuses those statements with a clear error.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,12 +14,14 @@ import pyarrow as pa
 
 from paqdb.catalog import ModelRecord, TrialRecord
 from paqdb.engines.base import Column, ExecResult
-from paqdb.errors import NotSupportedError
 from paqdb.models import ARTIFACT_FORMAT
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, PhysicalOperator
 from paqdb.planner.typing import FeatureColumn, label_model_type, quote
 from paqdb.udfs import scoring
+
+TRAINING_BATCH_ROWS = 122_880
+"""Rows per Arrow batch of a training scan (DuckDB's row group size)."""
 
 
 @dataclass
@@ -43,7 +44,11 @@ class TrainingScan(PhysicalOperator):
         return {"source": self.relation_sql, "features": len(self.features), "label": self.label}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        state.values["training_data"] = context.engine.query_arrow(self.sql)
+        # Streamed in Arrow batches through the engine interface (a Spark engine sends them from its
+        # executors); the search then holds the featurised matrix, not the engine's result.
+        batches = list(context.engine.scan_batches(self.sql, TRAINING_BATCH_ROWS))
+        table = pa.Table.from_batches(batches) if batches else context.engine.query_arrow(self.sql)
+        state.values["training_data"] = table
 
 
 @dataclass
@@ -315,8 +320,10 @@ class ScoreQuery(PhysicalOperator):
         else:
             columns.append(f"CAST({prediction} AS {self.label_sql_type}) AS {quote(output)}")
             columns.append(f"__paqdb_score.confidence AS {quote(confidence)}")
+        # The input's columns by name (no engine-specific "* EXCLUDE"), then the prediction's.
+        inputs = [quote(c.name) for c in self.source_columns]
         return (
-            f"SELECT * EXCLUDE (__paqdb_score), {', '.join(columns)} "
+            f"SELECT {', '.join([*inputs, *columns])} "
             f"FROM (SELECT *, {self.function}({args}) AS __paqdb_score FROM {self.source_sql}) "
             "AS __paqdb_input"
         )
@@ -394,20 +401,7 @@ class LoadDatasetOp(PhysicalOperator):
         from paqdb import datasets
 
         table = datasets.load(self.dataset)
-        view = f"__paqdb_dataset_{uuid.uuid4().hex}"
-        engine = context.engine
-        register = getattr(engine, "connection", None)
-        if register is None:
-            raise NotSupportedError(
-                f"LOAD DATASET is not supported on the {engine.name} engine",
-                hint="load the dataset on the embedded DuckDB engine",
-            )
-        with engine.transaction():
-            register.register(view, table)
-            try:
-                engine.execute(f"CREATE TABLE {self.target} AS SELECT * FROM {view}")
-            finally:
-                register.unregister(view)
+        context.engine.create_table(self.target, table)
         state.values["result"] = ExecResult(None, table.num_rows, [], "LOAD DATASET")
         state.values["message"] = f"loaded {table.num_rows} rows into {self.target}"
 
