@@ -15,28 +15,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.kernel_approximation import RBFSampler
-from sklearn.linear_model import LogisticRegression, Ridge
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
 
 from paqdb.errors import InvalidParameterError
 from paqdb.ml.features import Encoding
+from paqdb.ml.tasks import TASKS, Task
 from paqdb.options import Range
 
-Task: TypeAlias = Literal["classification", "regression"]
-TASKS: tuple[Task, ...] = ("classification", "regression")
+# scikit-learn is imported by the builders, not here: this table is read at planning time (names, tasks,
+# spaces), and importing scikit-learn costs about a second that only training needs (issue 9, fast start).
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
 
 SpaceValue: TypeAlias = list[Any] | Range
 """The candidates for one hyperparameter: an explicit list of values, or a :class:`~paqdb.options.Range`."""
@@ -88,7 +80,7 @@ class TrainingShape:
         return enough_rows and (self.min_class_count is None or self.min_class_count >= 2)
 
 
-Builder: TypeAlias = Callable[[Task, dict[str, Any], int, TrainingShape], BaseEstimator]
+Builder: TypeAlias = "Callable[[Task, dict[str, Any], int, TrainingShape], BaseEstimator]"
 
 
 @dataclass(frozen=True)
@@ -258,6 +250,8 @@ def choose_solver(linear_model: Literal["logistic", "ridge"], shape: TrainingSha
 
 
 def _build_logistic(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(
         C=hp["C"],
         max_iter=hp["max_iter"],
@@ -271,16 +265,24 @@ def _build_linear_svm(task: Task, hp: dict[str, Any], seed: int, shape: Training
     # The dual coordinate-descent solver, capped at max_iter epochs, keeps the cost near linear in the
     # data: liblinear's primal Newton solver (what dual="auto" picks when rows outnumber features) took
     # 11 to 150 s on 4,000 standardised MNIST digits, the dual one 5 to 7 s for the same accuracy.
+    from sklearn.svm import LinearSVC
+
     return LinearSVC(C=hp["C"], dual=True, max_iter=hp["max_iter"], random_state=seed)
 
 
 def _build_ridge(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    from sklearn.linear_model import Ridge
+
     return Ridge(alpha=hp["alpha"], solver=choose_solver("ridge", shape), random_state=seed)
 
 
 def _build_kernel_approximation(
     task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape
 ) -> BaseEstimator:
+    from sklearn.kernel_approximation import RBFSampler
+    from sklearn.linear_model import LogisticRegression, Ridge
+    from sklearn.pipeline import Pipeline
+
     gamma = hp["gamma"]
     if gamma is None:
         # 1 / columns: for standardised columns the mean squared distance between two rows is about
@@ -305,6 +307,8 @@ def _build_kernel_approximation(
 
 
 def _build_random_forest(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
     estimator = RandomForestClassifier if task == "classification" else RandomForestRegressor
     max_features = hp["max_features"]
     if max_features is None:
@@ -323,6 +327,8 @@ def _build_random_forest(task: Task, hp: dict[str, Any], seed: int, shape: Train
 def _build_gradient_boosting(
     task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape
 ) -> BaseEstimator:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
     estimator = HistGradientBoostingClassifier if task == "classification" else HistGradientBoostingRegressor
     categorical = shape.categorical_features
     if not hp["native_categorical"] or categorical is None or not categorical.any():
@@ -350,6 +356,8 @@ def _build_gradient_boosting(
 
 
 def _build_mlp(task: Task, hp: dict[str, Any], seed: int, shape: TrainingShape) -> BaseEstimator:
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
     estimator = MLPClassifier if task == "classification" else MLPRegressor
     layers = hp["hidden_layer_sizes"]
     layers = tuple(int(n) for n in layers) if isinstance(layers, Sequence) else (int(layers),)

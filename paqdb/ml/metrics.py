@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import metrics as sk_metrics
 
 from paqdb.errors import InvalidParameterError
 from paqdb.ml.families import Task
+
+# scikit-learn's metrics are imported where a score is computed: importing them at module level would load
+# scikit-learn with the package (about a second) for every process, including those that never train.
 
 ScoreFunction = Callable[[np.ndarray, np.ndarray, np.ndarray | None, int], float]
 
@@ -74,6 +76,8 @@ def _accuracy(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, 
 
 
 def _f1(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, positive: int) -> float:
+    from sklearn import metrics as sk_metrics
+
     n_classes = proba.shape[1] if proba is not None else int(max(y_true.max(), y_pred.max())) + 1
     if n_classes <= 2:
         return float(
@@ -98,11 +102,15 @@ def _auc(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, posit
 def _binary_auc(is_positive: np.ndarray, score: np.ndarray) -> float:
     if is_positive.all() or not is_positive.any():
         return float("nan")
+    from sklearn import metrics as sk_metrics
+
     return float(sk_metrics.roc_auc_score(is_positive, score))
 
 
 def _log_loss(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, positive: int) -> float:
     assert proba is not None
+    from sklearn import metrics as sk_metrics
+
     return float(sk_metrics.log_loss(y_true, proba, labels=np.arange(proba.shape[1])))
 
 
@@ -115,6 +123,8 @@ def _mae(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, posit
 
 
 def _r2(y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None, positive: int) -> float:
+    from sklearn import metrics as sk_metrics
+
     return float(sk_metrics.r2_score(y_true, y_pred))
 
 

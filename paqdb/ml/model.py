@@ -21,18 +21,21 @@ import json
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.special import expit, softmax
-from sklearn.base import BaseEstimator
 
 from paqdb.errors import ArtifactError, DataError
 from paqdb.ml import artifact_safety
 from paqdb.ml.families import Task, get_family
 from paqdb.ml.features import ColumnKind, Encoding, Featurizer
+
+# scikit-learn and SciPy are imported where a model is scored or loaded, not with this module: the planner
+# and a model store read model metadata without them, and they cost about a second to import.
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 FORMAT_NAME = "paqdb-model"
 FORMAT_VERSION = 1
@@ -288,6 +291,8 @@ def class_probabilities(estimator: BaseEstimator, matrix: np.ndarray, n_classes:
     if hasattr(estimator, "predict_proba"):
         scores = estimator.predict_proba(matrix)
     else:
+        from scipy.special import expit, softmax
+
         margin = estimator.decision_function(matrix)
         if margin.ndim == 1:
             positive = expit(margin)

@@ -11,55 +11,25 @@ import warnings
 from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sklearn.base import BaseEstimator
-from sklearn.ensemble._forest import BaseForest
-from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import BaseHistGradientBoosting
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
-from threadpoolctl import threadpool_limits
 
 from paqdb.errors import InvalidParameterError, TrainingError, UndefinedColumnError
 from paqdb.ml.families import TASKS, ModelFamily, Task, TrainingShape, get_family
 from paqdb.ml.features import Featurizer
 from paqdb.ml.metrics import positive_class_code
 from paqdb.ml.model import TrainedModel
+from paqdb.ml.tasks import MAX_CLASSIFICATION_INTEGERS, infer_task
 
-MAX_CLASSIFICATION_INTEGERS = 20
-"""An integer label with at most this many distinct values is taken as classes, above it as a quantity."""
+# scikit-learn and threadpoolctl are imported by the functions that fit: the planner reads this module's
+# constants and task rules at start-up, and scikit-learn alone costs about a second to import.
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
 
 DEFAULT_VALIDATION_FRACTION = 0.2
-
-
-def infer_task(label: pa.Array | pa.ChunkedArray) -> Task:
-    """The task a label column implies.
-
-    Strings, booleans and dictionaries are classes; floats and decimals are quantities; integers are classes
-    when they take at most :data:`MAX_CLASSIFICATION_INTEGERS` distinct values, quantities otherwise.
-    Raises :class:`~paqdb.errors.TrainingError` for a type that is neither (a list, a date...).
-    """
-    arrow_type = label.type
-    if (
-        pa.types.is_string(arrow_type)
-        or pa.types.is_large_string(arrow_type)
-        or pa.types.is_string_view(arrow_type)
-        or pa.types.is_boolean(arrow_type)
-        or pa.types.is_dictionary(arrow_type)
-    ):
-        return "classification"
-    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
-        return "regression"
-    if pa.types.is_integer(arrow_type):
-        distinct = pc.count_distinct(label, mode="only_valid").as_py()
-        return "classification" if distinct <= MAX_CLASSIFICATION_INTEGERS else "regression"
-    raise TrainingError(
-        f"a label of type {arrow_type} can be neither classes nor a quantity",
-        hint="predict a string, boolean or number column, or cast the label to one",
-    )
 
 
 @dataclass
@@ -338,6 +308,10 @@ def fit_within(
     if deadline is None:
         estimator.fit(matrix, target)
         return FitOutcome(estimator)
+    from sklearn.ensemble._forest import BaseForest
+    from sklearn.ensemble._hist_gradient_boosting.gradient_boosting import BaseHistGradientBoosting
+    from sklearn.neural_network._multilayer_perceptron import BaseMultilayerPerceptron
+
     if isinstance(estimator, BaseForest):
         return _grow_in_chunks(
             estimator, "n_estimators", matrix, target, deadline, clock, seconds_per_unit, _forest_units
@@ -483,6 +457,9 @@ def fit_estimator_within(
 ) -> FitOutcome:
     """:func:`fit_estimator` under a deadline (a time of ``clock``): see :func:`fit_within` for how each
     family stops; the outcome says whether the deadline cut the fit short."""
+    from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
+
     shape = shape or TrainingShape(len(target))
     estimator = family.build(task, hyperparameters, seed, shape)
     with (
