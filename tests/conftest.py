@@ -1,13 +1,21 @@
-"""Shared fixtures (sessions on temporary database files, small labeled tables) and the skip count.
+"""Shared fixtures (sessions on temporary database files, small labeled tables), the skip count and the
+engine-SQL check.
 
 Every run prints how many tests were skipped and fails when any was: a skipped test checks nothing, so a
 missing dependency must fail with a message saying how to install it (see tests/test_suite_hygiene.py).
+
+Every run also records each SQL text the planner, the catalog and the model store send to an engine, and
+fails unless each one parses in sqlglot's Spark dialect and renders for Spark (issue 9: plans that are
+engine-neutral, so the Spark engine starts from a planner that already speaks its SQL). Plain SQL a user
+wrote goes to DuckDB as written and is not recorded: only calls made from paqdb's planning layers count.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,8 +56,80 @@ class SkipCount:
             )
 
 
+#: The layers whose SQL must be engine-neutral.
+PLANNING_MODULES = ("paqdb.planner", "paqdb.catalog", "paqdb.models", "paqdb.statements", "paqdb.capability")
+
+
+class EngineSqlRecorder:
+    """Wraps the DuckDB engine's entry points for the run and checks what they were sent."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, str] = {}  # text -> the module that sent it
+        self._originals: dict[str, Callable[..., Any]] = {}
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        from paqdb.engines.duckdb import DuckDBEngine
+
+        for method, as_query in (
+            ("execute", str),
+            ("query_arrow", str),
+            ("scan_batches", str),
+            ("columns", _relation),
+        ):
+            original = getattr(DuckDBEngine, method)
+            self._originals[method] = original
+            setattr(DuckDBEngine, method, self._recording(original, as_query))
+
+    def _recording(self, original: Callable[..., Any], as_query: Callable[[str], str]) -> Callable[..., Any]:
+        texts = self.texts
+
+        def recorded(engine: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if caller.startswith(PLANNING_MODULES):
+                texts.setdefault(as_query(sql), caller)
+            return original(engine, sql, *args, **kwargs)
+
+        return recorded
+
+    def failures(self) -> list[str]:
+        """The recorded texts that do not parse in Spark's dialect or cannot be rendered for it."""
+        import sqlglot
+        from sqlglot.errors import ErrorLevel
+
+        failed = []
+        for text, caller in sorted(self.texts.items()):
+            try:
+                sqlglot.parse(text, read="spark")
+                sqlglot.transpile(text, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+            except sqlglot.errors.SqlglotError as error:
+                failed.append(f"{caller}: {text[:200]!r}: {str(error).splitlines()[0]}")
+        return failed
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        from paqdb.engines.duckdb import DuckDBEngine
+
+        for method, original in self._originals.items():
+            setattr(DuckDBEngine, method, original)
+        self.failed = self.failures()
+        if self.failed and exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        terminalreporter.write_line(
+            f"engine SQL from the planner, catalog and model store: {len(self.texts)} texts, "
+            f"{len(self.failed)} not Spark SQL"
+        )
+        for line in self.failed:
+            terminalreporter.write_line(f"  {line}", red=True)
+
+
+def _relation(sql: str) -> str:
+    return f"SELECT * FROM {sql}"  # Engine.columns takes a relation: a name or a (query)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(SkipCount(), "paqdb-skip-count")
+    config.pluginmanager.register(EngineSqlRecorder(), "paqdb-engine-sql")
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from paqdb.engines.base import Column, Engine
+from paqdb.engines.base import Column, Engine, ExecResult, render
 from paqdb.errors import CatalogError, DuplicateModelError, UndefinedModelError
 
 SCHEMA = "paqdb"
@@ -137,6 +137,13 @@ class ModelCatalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def _execute(self, sql: str, parameters: list[Any] | None = None) -> ExecResult:
+        """Run a catalog statement, written in the reference dialect, in the engine's dialect."""
+        return self.engine.execute(render(sql, self.engine.dialect), parameters)
+
+    def _query(self, sql: str) -> pa.Table:
+        return self.engine.query_arrow(render(sql, self.engine.dialect))
+
     def _initialised(self) -> bool:
         return self.engine.relation_exists(f"{SCHEMA}.models")
 
@@ -153,10 +160,10 @@ class ModelCatalog:
     def _ensure_schema(self) -> None:
         for statement in _DDL.split(";"):
             if statement.strip():
-                self.engine.execute(statement)
+                self._execute(statement)
 
     def _scalar(self, sql: str, parameters: list[Any]) -> Any:
-        table = self.engine.execute(sql, parameters).table
+        table = self._execute(sql, parameters).table
         return table.column(0)[0].as_py() if table is not None and table.num_rows else None
 
     # -- reads ----------------------------------------------------------------------------------------
@@ -176,7 +183,7 @@ class ModelCatalog:
         """Names of all models, sorted."""
         if not self._initialised():
             return []
-        table = self.engine.execute(f"SELECT name FROM {SCHEMA}.models ORDER BY name").table
+        table = self._execute(f"SELECT name FROM {SCHEMA}.models ORDER BY name").table
         return [str(v) for v in table.column(0).to_pylist()] if table is not None else []
 
     def get(self, name: str, *, version: int | None = None, with_artifact: bool = True) -> ModelRecord:
@@ -192,7 +199,7 @@ class ModelCatalog:
         outcome = "v.outcome, v.notes" if self._has_outcome() else "'complete', ''"
         data = "a.data" if with_artifact else "NULL"
         wanted = "m.version" if version is None else "?"
-        table = self.engine.execute(
+        table = self._execute(
             f"""SELECT m.name, {wanted}, v.version IS NOT NULL AS has_version, v.task, v.label,
                        v.label_type, v.features, v.family, v.hyperparameters, v.metric, v.validation_score,
                        v.train_rows, v.search, v.source_sql, {outcome}, a.format, a.sha256, {data},
@@ -244,7 +251,7 @@ class ModelCatalog:
         """The versions of model ``name`` the catalog still holds, oldest first (none for an unknown one)."""
         if not self._initialised():
             return []
-        table = self.engine.execute(
+        table = self._execute(
             f"SELECT version FROM {SCHEMA}.model_versions WHERE lower(name) = lower(?) ORDER BY version",
             [name],
         ).table
@@ -260,7 +267,7 @@ class ModelCatalog:
         """
         rows: list[Any] = []
         if self._initialised():
-            table = self.engine.execute(
+            table = self._execute(
                 f"SELECT data FROM {SCHEMA}.artifacts "
                 "WHERE lower(name) = lower(?) AND version = ? AND sha256 = ?",
                 [name, version, sha256],
@@ -293,7 +300,7 @@ class ModelCatalog:
                 }
             )
         outcome = "v.outcome" if self._has_outcome() else "'complete'"
-        return self.engine.query_arrow(
+        return self._query(
             f"""SELECT m.name, m.version, v.task, v.label, v.family, v.metric, v.validation_score,
                        v.train_rows, {outcome} AS outcome, v.created_at
                 FROM {SCHEMA}.models m JOIN {SCHEMA}.model_versions v
@@ -309,7 +316,7 @@ class ModelCatalog:
         if version is not None and version not in self.versions(name):
             raise self._no_version(name, version)
         version = current if version is None else version
-        table = self.engine.execute(
+        table = self._execute(
             f"""SELECT trial, family, hyperparameters, resources, metric, validation_score, status,
                        round(seconds, 3) AS seconds, error
                 FROM {SCHEMA}.trials
@@ -349,7 +356,7 @@ class ModelCatalog:
             )
             version = int(latest or 0) + 1
             features = json.dumps([{"name": c.name, "type": c.type} for c in record.features])
-            self.engine.execute(
+            self._execute(
                 f"INSERT INTO {SCHEMA}.model_versions (name, version, task, label, label_type, features, "
                 "family, hyperparameters, metric, validation_score, train_rows, search, source_sql, "
                 "created_at, outcome, notes) VALUES "
@@ -373,7 +380,7 @@ class ModelCatalog:
                 ],
             )
             self._insert_trials(record.name, version, trials)
-            self.engine.execute(
+            self._execute(
                 f"INSERT INTO {SCHEMA}.artifacts VALUES (?, ?, ?, ?, ?, ?)",
                 [
                     record.name,
@@ -384,8 +391,8 @@ class ModelCatalog:
                     record.artifact,
                 ],
             )
-            self.engine.execute(f"DELETE FROM {SCHEMA}.models WHERE lower(name) = lower(?)", [record.name])
-            self.engine.execute(
+            self._execute(f"DELETE FROM {SCHEMA}.models WHERE lower(name) = lower(?)", [record.name])
+            self._execute(
                 f"INSERT INTO {SCHEMA}.models VALUES (?, ?, current_timestamp::TIMESTAMP)",
                 [record.name, version],
             )
@@ -412,7 +419,7 @@ class ModelCatalog:
                     t.error,
                 ]
             values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
-            self.engine.execute(f"INSERT INTO {SCHEMA}.trials VALUES {values}", parameters)
+            self._execute(f"INSERT INTO {SCHEMA}.trials VALUES {values}", parameters)
 
     def drop(self, name: str, *, if_exists: bool = False) -> bool:
         """Delete a model with all its versions, trials and artifacts; return whether it existed."""
@@ -422,7 +429,7 @@ class ModelCatalog:
             raise self._undefined(name)
         with self.engine.transaction():
             for table in ("models", "model_versions", "trials", "artifacts"):
-                self.engine.execute(f"DELETE FROM {SCHEMA}.{table} WHERE lower(name) = lower(?)", [name])
+                self._execute(f"DELETE FROM {SCHEMA}.{table} WHERE lower(name) = lower(?)", [name])
         return True
 
     def _no_version(self, name: str, version: int) -> UndefinedModelError:

@@ -19,6 +19,26 @@ if TYPE_CHECKING:
     from paqdb.errors import Error
 
 
+REFERENCE_DIALECT = "duckdb"
+"""The SQL dialect the planner and the catalog write their queries in; :func:`render` turns a query into an
+engine's dialect."""
+
+
+def render(sql: str, dialect: str) -> str:
+    """``sql``, written in the reference dialect, as ``dialect`` (an engine's, a sqlglot dialect name)
+    spells it: parsed into sqlglot expressions and generated for that dialect. The reference dialect's
+    own text is returned unchanged (nothing to translate, nothing to pay).
+
+    >>> render("SELECT CAST(x AS DOUBLE) FROM t WHERE name = ?", "spark")
+    'SELECT CAST(x AS DOUBLE) FROM t WHERE name = ?'
+    """
+    if dialect == REFERENCE_DIALECT:
+        return sql
+    import sqlglot
+
+    return ";\n".join(sqlglot.transpile(sql, read=REFERENCE_DIALECT, write=dialect))
+
+
 def base_type(sql_type: str) -> str:
     """The type name without parameters: ``DECIMAL(18,3)`` -> ``DECIMAL``, ``ENUM('a')`` -> ``ENUM``."""
     return re.sub(r"\(.*\)$", "", sql_type.strip()).upper()
@@ -106,6 +126,8 @@ class Engine(Protocol):
     """What the planner needs from an execution engine."""
 
     name: str
+    #: the sqlglot dialect of the engine's SQL; the planner and the catalog render their queries in it
+    dialect: str
     #: called with the error when rows fail while they are read, after :meth:`execute` returned
     #: (an engine that computes results lazily); the session marks its transaction aborted
     on_fetch_error: Callable[[Error], None] | None

@@ -190,6 +190,7 @@ class DuckDBEngine:
     """
 
     name = "duckdb"
+    dialect = "duckdb"
     #: the result DuckDB holds unread on the connection (see DuckDBResult), and its statement's first word
     _pending: tuple[weakref.ref[DuckDBResult], str] | None = None
     #: called with the error when fetching a result fails (an error that aborts an open transaction)

@@ -13,7 +13,7 @@ from typing import Any
 import pyarrow as pa
 
 from paqdb.catalog import ModelRecord, TrialRecord
-from paqdb.engines.base import Column, ExecResult
+from paqdb.engines.base import Column, ExecResult, render
 from paqdb.models import ARTIFACT_FORMAT
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, PhysicalOperator
@@ -46,8 +46,10 @@ class TrainingScan(PhysicalOperator):
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         # Streamed in Arrow batches through the engine interface (a Spark engine sends them from its
         # executors); the search then holds the featurised matrix, not the engine's result.
-        batches = list(context.engine.scan_batches(self.sql, TRAINING_BATCH_ROWS))
-        table = pa.Table.from_batches(batches) if batches else context.engine.query_arrow(self.sql)
+        engine = context.engine
+        sql = render(self.sql, engine.dialect)
+        batches = list(engine.scan_batches(sql, TRAINING_BATCH_ROWS))
+        table = pa.Table.from_batches(batches) if batches else engine.query_arrow(sql)
         state.values["training_data"] = table
 
 
@@ -333,7 +335,7 @@ class ScoreQuery(PhysicalOperator):
         if task is None:
             task = state.values["search_result"].model.task
         try:
-            result = context.engine.execute(self.sql(task))
+            result = context.engine.execute(render(self.sql(task), context.engine.dialect))
         finally:
             if self.drop_function is not None:
                 context.engine.unregister_function(self.drop_function)
@@ -418,7 +420,8 @@ class RunQuery(PhysicalOperator):
         return {"sql": self.sql}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        state.values["result"] = context.engine.execute(self.sql, self.parameters)
+        engine = context.engine
+        state.values["result"] = engine.execute(render(self.sql, engine.dialect), self.parameters)
 
 
 class Nothing(PhysicalOperator):

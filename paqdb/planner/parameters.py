@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from paqdb.engines.base import Engine
+from paqdb.engines.base import Engine, render
 from paqdb.errors import Error, ProgrammingError
 
 Parameters = Sequence[Any] | Mapping[str, Any]
@@ -89,7 +89,7 @@ def _literals(
     # The engine converts the values as it binds them, and spells each as text in its own type.
     selects = ", ".join(f"CAST(${i} AS VARCHAR), typeof(${i})" for i in range(1, len(values) + 1))
     try:
-        table = engine.execute(f"SELECT {selects}", values).table
+        table = engine.execute(render(f"SELECT {selects}", engine.dialect), values).table
     except Error as error:
         raise ProgrammingError(f"a parameter value cannot be bound: {error.message}") from None
     assert table is not None

@@ -25,7 +25,7 @@ from typing import Any
 from sqlglot import exp
 
 from paqdb.catalog import ModelRecord
-from paqdb.engines.base import Column, ExecResult
+from paqdb.engines.base import REFERENCE_DIALECT, Column, ExecResult, render
 from paqdb.errors import (
     Error,
     InvalidParameterError,
@@ -162,9 +162,11 @@ class Planner:
     # -- binding --------------------------------------------------------------------------------------
 
     def bind_relation(self, statement: Statement, node: exp.Expression) -> tuple[str, list[Column]]:
-        """SQL text and columns of a FROM/GIVEN relation; unknown table -> a positioned error."""
-        sql = node.sql(dialect="duckdb")
-        if isinstance(node, exp.Table) and not self.engine.relation_exists(sql):
+        """SQL text (in the reference dialect the plans are written in) and columns of a FROM/GIVEN
+        relation; unknown table -> a positioned error."""
+        sql = node.sql(dialect=REFERENCE_DIALECT)
+        native = node.sql(dialect=self.engine.dialect)
+        if isinstance(node, exp.Table) and not self.engine.relation_exists(native):
             raise statement.locate(
                 UndefinedTableError(
                     f"table '{sql}' does not exist",
@@ -173,7 +175,7 @@ class Planner:
                 node,
             )
         try:
-            return sql, self.engine.columns(sql)
+            return sql, self.engine.columns(native)
         except Error as error:
             raise statement.locate(error, node) from None
 
@@ -261,8 +263,11 @@ class Planner:
         categorical = [f for f in features if f.model_type == "VARCHAR"]
         distinct = "".join(f", approx_count_distinct({quote(f.name)})" for f in categorical)
         table = self.engine.query_arrow(
-            f"SELECT count(*) AS n, count({quote(label.name)}) AS labeled, "
-            f"count(DISTINCT {quote(label.name)}) AS classes{distinct} FROM {relation_sql}"
+            render(
+                f"SELECT count(*) AS n, count({quote(label.name)}) AS labeled, "
+                f"count(DISTINCT {quote(label.name)}) AS classes{distinct} FROM {relation_sql}",
+                self.engine.dialect,
+            )
         )
         values = [column[0].as_py() for column in table.columns]
         rows, labeled, classes = values[0], values[1], values[2]
@@ -527,7 +532,7 @@ class Planner:
                 for placeholder in list(probe.find_all(exp.Placeholder)):
                     placeholder.replace(exp.Null())  # a parameter's value does not change the columns
                 try:
-                    columns = self.engine.columns(f"({probe.sql(dialect='duckdb')})")
+                    columns = self.engine.columns(f"({probe.sql(dialect=self.engine.dialect)})")
                 except Error:
                     return
                 available.update(c.name.lower() for c in columns)

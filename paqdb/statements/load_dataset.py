@@ -55,7 +55,7 @@ class LoadDataset(ast.PaqStatement):
                 ),
                 dataset,
             )
-        target = self.args["target"].sql(dialect="duckdb") if self.args.get("target") else name
+        target = self.args["target"].sql(dialect=planner.engine.dialect) if self.args.get("target") else name
         if planner.engine.relation_exists(target):
             raise statement.locate(
                 InvalidParameterError(
