@@ -30,23 +30,20 @@ import os
 import time
 import warnings
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_limits
 
-from paqdb.ml.batched_linear import (
-    DEFAULT_BATCH_SIZE,
-    MAX_CONFIGURATIONS_PER_BATCH,
-    BatchedLinearTrainer,
-    batch_size_for,
-)
 from paqdb.ml.families import ModelFamily, TrainingShape
 from paqdb.ml.training import FitOutcome, fit_within
-from paqdb.search.random_search import TrialRunner
+
+if TYPE_CHECKING:
+    # The trainers (scikit-learn, SciPy, threadpoolctl) load when an arm trains: the cost model and the
+    # model store read this module's constants without them.
+    from sklearn.base import BaseEstimator
+
+    from paqdb.search.trials import TrialRunner
 
 BATCHED_FAMILIES: frozenset[str] = frozenset({"logistic", "linear_svm"})
 """Families a bandit search trains with the batched trainer. Ridge is left to its exact solver: one
@@ -83,12 +80,20 @@ def _fit(
 ) -> FitOutcome:
     """``estimator.fit`` as :func:`~paqdb.ml.training.fit_estimator` runs it (threads, warnings), stopping
     at ``deadline`` where the estimator can (:func:`~paqdb.ml.training.fit_within`)."""
-    with (
-        threadpool_limits(limits=1) if shape.single_threaded else nullcontext(),
-        warnings.catch_warnings(),
-    ):
+    from sklearn.exceptions import ConvergenceWarning
+
+    with _threads(shape), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return fit_within(estimator, matrix, target, deadline, seconds_per_unit=seconds_per_unit)
+
+
+def _threads(shape: TrainingShape) -> AbstractContextManager[Any]:
+    """One BLAS/OpenMP thread while a fit runs, when the data is too small to gain from more."""
+    if not shape.single_threaded:
+        return nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _iterations(estimator: BaseEstimator) -> int | None:
@@ -242,6 +247,8 @@ def mini_batch_rows(n_rows: int) -> int:
     data's shape). After 10 epochs of 6 logistic configurations, the best validation accuracy on digits
     (1,151 rows) was 0.934 with 256-row steps and 0.951 with 64; on MNIST (3,200 rows) after 30 epochs,
     0.894 with 256 and 0.908 with 64, for 10% more time. Adult (20,839 rows) keeps 256."""
+    from paqdb.ml.batched_linear import DEFAULT_BATCH_SIZE
+
     return int(min(DEFAULT_BATCH_SIZE, max(MIN_MINI_BATCH, n_rows // MIN_STEPS_PER_EPOCH)))
 
 
@@ -284,6 +291,8 @@ class BatchedLinearGroup:
         self.train, self.validation, self.shape = runner.training_matrices(family)
         parts = [list(configurations)] if batched else [[c] for c in configurations]
         self.rows_per_step = mini_batch_rows(self.train.shape[0])
+        from paqdb.ml.batched_linear import BatchedLinearTrainer
+
         self._trainers = [
             BatchedLinearTrainer(
                 family.name, [dict(c) for c in part], batch_size=self.rows_per_step, seed=runner.plan.seed
@@ -323,8 +332,7 @@ class BatchedLinearGroup:
         live member trains along); its validation score."""
         number = self._places[index][0]
         trainer = self._trainers[number]
-        single_thread = threadpool_limits(limits=1) if self.shape.single_threaded else nullcontext()
-        with single_thread:
+        with _threads(self.shape):
             if number not in self._started:
                 trainer.start(self.train, self.runner.train_target)
                 self._started.add(number)
@@ -370,11 +378,13 @@ class BatchedLinearGroup:
         """``configuration`` trained alone for ``epochs`` epochs on every row, by the same trainer; None when
         ``deadline`` stopped it sooner."""
         matrix, target, shape = self.runner.all_rows(self.family)
+        from paqdb.ml.batched_linear import BatchedLinearTrainer
+
         # The same step size in rows as in the search, so the refit runs the optimiser that was judged.
         trainer = BatchedLinearTrainer(
             self.family.name, [dict(configuration)], batch_size=self.rows_per_step, seed=self.runner.plan.seed
         )
-        with threadpool_limits(limits=1) if shape.single_threaded else nullcontext():
+        with _threads(shape):
             trainer.start(matrix, target)
             wanted = max(1, epochs)
             if trainer.advance(wanted, deadline=deadline) < wanted:
@@ -443,6 +453,8 @@ def batch_width(runner: TrialRunner, family: ModelFamily, *, limit: int | None =
     train, validation, _ = runner.training_matrices(family)
     classes = runner.data.classes
     n_classes = 0 if classes is None else len(classes)
+    from paqdb.ml.batched_linear import DEFAULT_BATCH_SIZE, MAX_CONFIGURATIONS_PER_BATCH, batch_size_for
+
     width = batch_size_for(
         train.shape[1],
         n_classes,

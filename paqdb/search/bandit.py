@@ -65,7 +65,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Required, TypeAlias, TypedDict, Unpack
 
 from paqdb.errors import InvalidParameterError, SearchInterrupted, TrainingError
 from paqdb.search.base import Trial, TrialStatus
@@ -994,7 +994,43 @@ class TuPAQAllocator(_Allocator):
             live.append(arm)
 
 
-class SuccessiveHalving(_Allocator):
+class _RungArguments(TypedDict, total=False):
+    """The arguments successive halving and Hyperband share (their docstrings say what each means)."""
+
+    higher_is_better: Required[bool]
+    min_resource: Required[int]
+    max_resource: Required[int]
+    eta: int
+    propose: Callable[[], Arm | None] | None
+    budget: AllocationBudget | None
+    clock: Callable[[], float]
+    on_advance: Callable[[ArmRecord], None] | None
+
+
+class _RungAllocator(_Allocator):
+    """What successive halving and Hyperband share: rungs from ``min_resource`` to ``max_resource`` units
+    growing ``eta`` times, and no arm trained past ``max_resource``."""
+
+    def __init__(self, **arguments: Unpack[_RungArguments]) -> None:
+        min_resource, max_resource = arguments["min_resource"], arguments["max_resource"]
+        eta = arguments.get("eta", DEFAULT_ETA)
+        _check_rung_parameters(min_resource, max_resource, eta)
+        super().__init__(
+            higher_is_better=arguments["higher_is_better"],
+            budget=arguments.get("budget"),
+            propose=arguments.get("propose"),
+            clock=arguments.get("clock", time.perf_counter),
+            on_advance=arguments.get("on_advance"),
+        )
+        self.eta = eta
+        self.min_resource = min_resource
+        self.max_resource = max_resource
+
+    def _cap(self, arm: Arm) -> int:
+        return min(arm.max_resource, self.max_resource)
+
+
+class SuccessiveHalving(_RungAllocator):
     """Successive halving: train all arms to a rung, keep the best ``ceil(n / eta)``, repeat.
 
     Rungs are :func:`geometric_rungs` ``(min_resource, max_resource, eta)``; the arms that reach the last
@@ -1017,32 +1053,10 @@ class SuccessiveHalving(_Allocator):
 
     rule: Rule = "successive_halving"
 
-    def __init__(
-        self,
-        *,
-        higher_is_better: bool,
-        min_resource: int,
-        max_resource: int,
-        eta: int = DEFAULT_ETA,
-        n_arms: int | None = None,
-        propose: Callable[[], Arm | None] | None = None,
-        budget: AllocationBudget | None = None,
-        clock: Callable[[], float] = time.perf_counter,
-        on_advance: Callable[[ArmRecord], None] | None = None,
-    ) -> None:
-        _check_rung_parameters(min_resource, max_resource, eta)
+    def __init__(self, *, n_arms: int | None = None, **arguments: Unpack[_RungArguments]) -> None:
+        super().__init__(**arguments)
         if n_arms is not None and n_arms < 1:
             raise InvalidParameterError(f"n_arms must be at least 1, not {n_arms}")
-        super().__init__(
-            higher_is_better=higher_is_better,
-            budget=budget,
-            propose=propose,
-            clock=clock,
-            on_advance=on_advance,
-        )
-        self.eta = eta
-        self.min_resource = min_resource
-        self.max_resource = max_resource
         self.n_arms = n_arms
 
     def rung_resources(self) -> list[int]:
@@ -1064,16 +1078,13 @@ class SuccessiveHalving(_Allocator):
     def _keep(self, count: int) -> int:
         return -(-count // self.eta)
 
-    def _cap(self, arm: Arm) -> int:
-        return min(arm.max_resource, self.max_resource)
-
     def _allocate(self) -> None:
         count = len(self._queue) if self.n_arms is None else self.n_arms
         arms = self._take(count)
         self._run_bracket(arms, self.rung_resources(), self._keep, f"ceil(n / {self.eta})")
 
 
-class Hyperband(_Allocator):
+class Hyperband(_RungAllocator):
     """Hyperband (Li et al., JMLR 2018): successive-halving brackets from many cheap arms to few full ones.
 
     With ``R = max_resource / min_resource`` and ``s_max = floor(log_eta(R))``, bracket ``s`` (from
@@ -1097,33 +1108,12 @@ class Hyperband(_Allocator):
 
     rule: Rule = "hyperband"
 
-    def __init__(
-        self,
-        *,
-        higher_is_better: bool,
-        min_resource: int,
-        max_resource: int,
-        eta: int = DEFAULT_ETA,
-        repeat: bool = False,
-        propose: Callable[[], Arm | None] | None = None,
-        budget: AllocationBudget | None = None,
-        clock: Callable[[], float] = time.perf_counter,
-        on_advance: Callable[[ArmRecord], None] | None = None,
-    ) -> None:
-        _check_rung_parameters(min_resource, max_resource, eta)
+    def __init__(self, *, repeat: bool = False, **arguments: Unpack[_RungArguments]) -> None:
+        super().__init__(**arguments)
+        budget = arguments.get("budget")
         if repeat and (budget is None or (budget.max_arms is None and budget.seconds is None)):
             raise InvalidParameterError("a repeating Hyperband needs a budget of arms or seconds to end it")
         self.repeat = repeat
-        super().__init__(
-            higher_is_better=higher_is_better,
-            budget=budget,
-            propose=propose,
-            clock=clock,
-            on_advance=on_advance,
-        )
-        self.eta = eta
-        self.min_resource = min_resource
-        self.max_resource = max_resource
 
     def brackets(self) -> list[tuple[int, list[tuple[int, int]]]]:
         """Each bracket's ``s`` and its ``(n_i, r_i)`` rungs, from ``s_max`` down to 0.
@@ -1147,9 +1137,6 @@ class Hyperband(_Allocator):
         # floor(floor(n / eta^i) / eta) == floor(n / eta^(i+1)): keeping floor(n_i / eta) of the arms that
         # scored reproduces the paper's n_{i+1} exactly when none fails.
         return count // self.eta
-
-    def _cap(self, arm: Arm) -> int:
-        return min(arm.max_resource, self.max_resource)
 
     def _allocate(self) -> None:
         while True:

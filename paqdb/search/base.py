@@ -1,8 +1,9 @@
 """The model search interface: what a search is given, what it reports while it runs, and what it returns.
 
-Every search strategy (the random and grid search of :mod:`paqdb.search.random_search` today, TuPAQ's
-bandit and batching planner later) implements :class:`ModelSearch`, so the PREDICT and CREATE MODEL
-operators depend on this module only.
+Every search strategy (the random, grid and TPE search of :mod:`paqdb.search.random_search`, TuPAQ's bandit
+and batching planner of :mod:`paqdb.search.tupaq_search`) implements :class:`ModelSearch`, so the PREDICT and
+CREATE MODEL operators depend on this module only; the strategies share their start and end through
+:class:`~paqdb.search.run.SearchStrategy`.
 """
 
 from __future__ import annotations

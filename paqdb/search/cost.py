@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from paqdb.ml.batched_linear import DEFAULT_BATCH_SIZE, MAX_CONFIGURATIONS_PER_BATCH, batch_size_for
 from paqdb.ml.families import FAMILIES, ModelFamily, Task, families_for
 from paqdb.search.arms import BATCHED_FAMILIES, MAX_BATCHED_EPOCHS, MAX_GROUP_SIZE
 from paqdb.search.bandit import DEFAULT_EPSILON, DEFAULT_ETA, DEFAULT_ROUND_RESOURCE, geometric_rungs
@@ -219,6 +218,9 @@ def _family_plan(
     if bandit and family.name in BATCHED_FAMILIES:
         unit, units = "epochs", MAX_BATCHED_EPOCHS
         seconds = SGD_EPOCH_RATE * onehot_cells * _linear_outputs(outputs) * units
+        # The batched trainer's module loads scikit-learn and SciPy; a plan without batching needs neither.
+        from paqdb.ml.batched_linear import DEFAULT_BATCH_SIZE, MAX_CONFIGURATIONS_PER_BATCH, batch_size_for
+
         batch = batch_size_for(
             max(1, shape.onehot_columns),
             shape.classes,

@@ -1,9 +1,9 @@
 """TuPAQ's planner: configurations train in rounds under a bandit rule, linear ones batched together.
 
 ``USING SEARCH (strategy => 'tupaq')`` (or ``'successive_halving'``, ``'hyperband'``) runs
-:class:`TuPAQSearch`. The data is checked, split and featurised once
-(:func:`~paqdb.search.random_search.prepare_search`); configurations are proposed round-robin across the
-chosen families (:class:`~paqdb.search.random_search.ConfigurationStream`, so every family is tried) and
+:class:`TuPAQSearch`. As in every search (:mod:`paqdb.search.run`), the data is checked, split and featurised
+once (:func:`~paqdb.search.trials.prepare_search`); configurations are proposed round-robin across the
+chosen families (:func:`~paqdb.search.proposals.configuration_stream`, so every family is tried) and
 become arms (:mod:`paqdb.search.arms`), which an allocator of :mod:`paqdb.search.bandit` trains:
 
 ``tupaq``
@@ -34,10 +34,7 @@ ended it); a batched one records its batch (``resources["batch"]``, ``resources[
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
-
-import pyarrow as pa
 
 from paqdb.ml.families import ModelFamily
 from paqdb.search.arms import (
@@ -60,9 +57,11 @@ from paqdb.search.bandit import (
     SuccessiveHalving,
     TuPAQAllocator,
 )
-from paqdb.search.base import ProgressCallback, SearchOutcome, SearchProgress, SearchResult, Trial
-from paqdb.search.random_search import ConfigurationStream, TrialRunner, prepare_search, search_result
-from paqdb.search.spec import SearchPlan, SearchSpec
+from paqdb.search.base import SearchOutcome, Trial
+from paqdb.search.proposals import ConfigurationStream, TPEStream, configuration_stream
+from paqdb.search.run import SearchFinding, SearchRun, SearchStrategy
+from paqdb.search.spec import SearchPlan
+from paqdb.search.trials import TrialRunner
 
 REFIT_RESERVE = 0.1
 """Share of a time budget kept out of the allocation for the final refit."""
@@ -90,7 +89,7 @@ _OUTCOMES: dict[StopReason, SearchOutcome] = {
 SearchArm = ConfigurationArm | BatchedArm
 
 
-class TuPAQSearch:
+class TuPAQSearch(SearchStrategy):
     """TuPAQ's bandit search; implements :class:`~paqdb.search.base.ModelSearch`.
 
     The spec's ``strategy`` picks the allocation rule (``tupaq``, ``successive_halving``, ``hyperband``) and
@@ -118,22 +117,11 @@ class TuPAQSearch:
         self.round_resource = round_resource
         self.width = width
 
-    def run(
-        self,
-        data: pa.Table,
-        label: str,
-        spec: SearchSpec,
-        progress: ProgressCallback | None = None,
-    ) -> SearchResult:
-        """Search ``spec``'s families for the best model of ``label``; see
-        :class:`~paqdb.search.base.ModelSearch`."""
-        clock = time.perf_counter
-        started = clock()
-        training, plan, runner = prepare_search(data, label, spec)
-        budget = plan.budget
-        deadline = started + budget.time_limit
+    def search(self, run: SearchRun) -> SearchFinding:
+        """Train configurations under the spec's allocation rule; see :meth:`SearchStrategy.search`."""
+        spec, plan, runner, budget = run.spec, run.plan, run.runner, run.budget
         reserve = REFIT_RESERVE * budget.time_limit
-        elapsed = clock() - started
+        elapsed = run.clock() - run.started
         allocation_budget = AllocationBudget.from_search_budget(budget, reserve_seconds=reserve + elapsed)
         epsilon = self.epsilon if spec.epsilon is None else spec.epsilon
         round_resource = self.round_resource if spec.round_resource is None else spec.round_resource
@@ -147,12 +135,12 @@ class TuPAQSearch:
             batch_by_rung=rule != "tupaq",
             one_slot_per_family=one_slot_per_family,
         )
-        tracker = _ProgressTracker(plan, started, deadline, progress, clock, deadline - reserve)
+        tracker = _ProgressTracker(run, run.deadline - reserve)
         common: dict[str, Any] = {
             "higher_is_better": plan.metric.greater_is_better,
             "propose": proposer.propose,
             "budget": allocation_budget,
-            "clock": clock,
+            "clock": run.clock,
             "on_advance": tracker.on_advance,
         }
         allocator: TuPAQAllocator | SuccessiveHalving | Hyperband
@@ -197,30 +185,7 @@ class TuPAQSearch:
             tracker.finish(len(trials))
         except KeyboardInterrupt:  # a Ctrl-C as the search ends keeps its model like any other
             interrupted = True
-        best_record = allocation.record(best_arm.arm_id)
-        best_trial = trials[trial_ids[best_arm.arm_id]]
-        assert allocation.best_score is not None
-        validation_score = float(allocation.best_score)
-
-        estimator = best_arm.estimator
-        assert estimator is not None
-        configuration = best_arm.trained_configuration()
-        refit_scale = training.n_rows / max(1, len(training.train_index))
-        refit_seconds = best_record.seconds * refit_scale
-        refit_deadline = deadline + REFIT_RESERVE * budget.time_limit
-        refit_fits = clock() + refit_seconds <= refit_deadline
-        refit = False
-        if not interrupted and refit_fits:
-            try:
-                refitted = best_arm.refit(deadline=refit_deadline)
-                if refitted is not None:
-                    estimator, refit = refitted, True
-            except KeyboardInterrupt:
-                interrupted = True
-        seconds = clock() - started
-        overrun = tracker.overrun
-        if overrun is None and refit and seconds > budget.time_limit:
-            overrun = f"the final refit of the {best_arm.family} model took longer than measured"
+        assert allocation.best_score is not None and best_arm.estimator is not None
         stopped = sum(1 for record in allocation.records if record.fate == "stopped")
         details: dict[str, Any] = {
             "allocation": rule,
@@ -237,23 +202,18 @@ class TuPAQSearch:
             details.update(epsilon=epsilon, round_resource=round_resource)
         else:
             details.update(eta=eta, min_resource=round_resource, max_resource=max_resource)
-        return search_result(
-            plan=plan,
-            runner=runner,
-            training=training,
+        return SearchFinding(
             trials=trials,
-            best_trial=best_trial,
+            best_trial=trials[trial_ids[best_arm.arm_id]],
             family=best_arm.model_family,
-            configuration=configuration,
-            estimator=estimator,
-            validation_score=validation_score,
-            budget=budget,
-            refit=refit,
-            interrupted=interrupted,
-            seconds=seconds,
+            configuration=best_arm.trained_configuration(),
+            estimator=best_arm.estimator,
+            validation_score=float(allocation.best_score),
             outcome=_OUTCOMES[allocation.stop_reason],
-            overrun=overrun,
-            extra=details,
+            interrupted=interrupted,
+            overrun=tracker.overrun,
+            refit=lambda deadline: best_arm.refit(deadline=deadline),
+            details=details,
         )
 
 
@@ -287,17 +247,7 @@ class _Proposer:
         self.batch_by_rung = batch_by_rung
         self.one_slot_per_family = one_slot_per_family
         # Proposals are random draws (the family defaults first), whatever a grid would enumerate.
-        self.streams = [
-            ConfigurationStream(
-                family,
-                plan.spaces[family.name],
-                "random",
-                plan.seed,
-                plan.overridden[family.name],
-                task=plan.task,
-            )
-            for family in plan.families
-        ]
+        self.streams = [configuration_stream(family, plan, "random") for family in plan.families]
         self.arms: list[SearchArm] = []
         self.groups: list[BatchedLinearGroup] = []
         self.allocator: TuPAQAllocator | SuccessiveHalving | Hyperband | None = None
@@ -343,7 +293,7 @@ class _Proposer:
             if arm.arm_id not in records or records[arm.arm_id].fate == "live"
         }
 
-    def _propose_batch(self, stream: ConfigurationStream) -> Arm | None:
+    def _propose_batch(self, stream: ConfigurationStream | TPEStream) -> Arm | None:
         width = batch_width(self.runner, stream.family, limit=self._room(stream.family))
         configurations: list[dict[str, Any]] = []
         while len(configurations) < width:
@@ -427,21 +377,9 @@ class _ProgressTracker:
     after the deadline (``overrun``): what made the search run over its time limit.
     """
 
-    def __init__(
-        self,
-        plan: SearchPlan,
-        started: float,
-        deadline: float,
-        callback: ProgressCallback | None,
-        clock: Any,
-        training_deadline: float | None = None,
-    ) -> None:
-        self.plan = plan
-        self.started = started
-        self.deadline = deadline
-        self.training_deadline = deadline if training_deadline is None else training_deadline
-        self.callback = callback
-        self.clock = clock
+    def __init__(self, run: SearchRun, training_deadline: float | None = None) -> None:
+        self.run = run
+        self.training_deadline = run.deadline if training_deadline is None else training_deadline
         self.records: dict[Any, ArmRecord] = {}
         self.arms: set[Any] = set()
         self.round = 0
@@ -450,7 +388,7 @@ class _ProgressTracker:
 
     def on_advance(self, record: ArmRecord) -> None:
         step = record.rounds[-1]
-        if self.overrun is None and step.seconds > 0 and self.clock() > self.training_deadline:
+        if self.overrun is None and step.seconds > 0 and self.run.clock() > self.training_deadline:
             self.overrun = f"a {record.family} training step ({step.seconds:.1f} s) could not stop sooner"
         if step.search_round != self.round:
             if self.round > 0:
@@ -479,21 +417,8 @@ class _ProgressTracker:
         self._report(trials)
 
     def _report(self, arms: int) -> None:
-        if self.callback is None:
-            return
-        now = self.clock()
-        trials = self.plan.budget.trials
-        self.callback(
-            SearchProgress(
-                trials_done=arms,
-                best_score=None if self.best is None else self.best[0],
-                best_family=None if self.best is None else self.best[1],
-                seconds_elapsed=now - self.started,
-                seconds_left=max(0.0, self.deadline - now),
-                trials_left=None if trials is None else max(0, trials - arms),
-                metric=self.plan.metric.name,
-            )
-        )
+        best_score, best_family = (None, None) if self.best is None else self.best
+        self.run.report(arms, best_score, best_family)
 
 
 __all__ = ["ConfigurationArm", "TuPAQSearch"]

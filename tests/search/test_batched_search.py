@@ -16,7 +16,7 @@ from paqdb import datasets
 from paqdb.errors import InvalidParameterError
 from paqdb.search import SearchSpec, TuPAQSearch, search_for
 from paqdb.search.arms import MAX_GROUP_SIZE, BatchedArm, BatchedLinearGroup, batch_width
-from paqdb.search.random_search import prepare_search
+from paqdb.search.trials import prepare_search
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ import pytest
 import paqdb
 from paqdb import datasets
 from paqdb.search import RandomSearch, SearchProgress, SearchSpec, TuPAQSearch
-from paqdb.search import random_search as random_search_module
 from paqdb.search import spec as spec_module
-from paqdb.search.random_search import search_notes
+from paqdb.search import trials as trials_module
+from paqdb.search.run import search_notes
 from paqdb.search.spec import DEFAULT_TIME_CAP_SECONDS, Budget
 
 HANG_GUARD_SECONDS = 120.0
@@ -147,13 +147,13 @@ def test_a_billion_trials_stop_at_the_time_cap(
 
 
 def test_a_fit_that_cannot_stop_reports_the_overrun(table: pa.Table, monkeypatch: pytest.MonkeyPatch) -> None:
-    fit = random_search_module.fit_estimator_within
+    fit = trials_module.fit_estimator_within
 
     def slow_fit(*args: Any, **kwargs: Any) -> Any:
         time.sleep(0.6)  # a solver with no stopping hook, running past the deadline
         return fit(*args, **kwargs)
 
-    monkeypatch.setattr(random_search_module, "fit_estimator_within", slow_fit)
+    monkeypatch.setattr(trials_module, "fit_estimator_within", slow_fit)
     spec = SearchSpec.from_options({"strategy": "random", "families": ["ridge"], "budget": "0.3 seconds"})
     result = RandomSearch().run(table.drop_columns(["label"]), "amount", spec)
     assert result.outcome == "time budget reached"

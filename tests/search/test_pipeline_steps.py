@@ -14,7 +14,7 @@ from paqdb import datasets
 from paqdb.errors import InvalidParameterError
 from paqdb.ml.model import TrainedModel
 from paqdb.search import SearchSpec, search_for
-from paqdb.search.random_search import prepare_search
+from paqdb.search.trials import prepare_search
 
 
 @pytest.fixture(scope="module")

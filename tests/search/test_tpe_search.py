@@ -15,7 +15,7 @@ from paqdb import datasets
 from paqdb.ml.families import get_family
 from paqdb.options import Range
 from paqdb.search import RandomSearch, SearchSpec, search_for
-from paqdb.search.random_search import ConfigurationStream, TPEStream, configuration_stream
+from paqdb.search.proposals import ConfigurationStream, TPEStream, configuration_stream
 from paqdb.search.spec import STRATEGIES
 
 

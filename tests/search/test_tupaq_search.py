@@ -150,7 +150,7 @@ def test_seeded_search_is_reproducible(cancer: pa.Table) -> None:
 def test_warm_started_forest_keeps_its_trees(cancer: pa.Table) -> None:
     from paqdb.ml.families import get_family
     from paqdb.ml.training import prepare_training_data
-    from paqdb.search.random_search import TrialRunner
+    from paqdb.search.trials import TrialRunner
 
     spec = _spec(families=["random_forest"])
     training = prepare_training_data(cancer, "diagnosis")
