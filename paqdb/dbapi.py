@@ -16,7 +16,7 @@ import contextlib
 import datetime
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -35,8 +35,10 @@ from paqdb.errors import (
     ProgrammingError,
     Warning,
 )
-from paqdb.planner.context import ProgressCallback
 from paqdb.session import Session
+
+if TYPE_CHECKING:
+    from paqdb.planner.context import ProgressCallback
 
 apilevel = "2.0"
 threadsafety = 1  # threads may share the module, not connections

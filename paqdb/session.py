@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 from paqdb.engines.base import ExecResult
 from paqdb.errors import Error, InFailedTransactionError, NotSupportedError, ParseError
 from paqdb.models import ModelStore
-from paqdb.planner.context import ExecutionContext, ProgressCallback
 
 if TYPE_CHECKING:
     import duckdb
 
+    from paqdb.planner.context import ProgressCallback
     from paqdb.planner.parameters import Parameters
     from paqdb.sql import Grammar, Statement
 
@@ -86,6 +86,8 @@ class Session:
 
         self.engine = DuckDBEngine(database, read_only=read_only, connection=connection)
         self.models = ModelStore(self.engine)
+        from paqdb.planner.context import ExecutionContext
+
         self.context = ExecutionContext(self.engine, self.models, progress)
         self.planner = Planner(self.context)
         self.autocommit = autocommit

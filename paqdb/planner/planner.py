@@ -20,7 +20,7 @@ import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -34,16 +34,18 @@ from paqdb.errors import (
     UndefinedModelError,
     UndefinedTableError,
 )
-from paqdb.ml.training import MAX_CLASSIFICATION_INTEGERS
+from paqdb.ml.tasks import MAX_CLASSIFICATION_INTEGERS
 from paqdb.planner import operators as ops
 from paqdb.planner import parameters as parameters_
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.parameters import Parameters
 from paqdb.planner.plan import ExecutionState, LogicalNode, Plan
 from paqdb.planner.typing import FeatureColumn, feature_column, label_model_type, quote
-from paqdb.search.cost import DataShape
 from paqdb.sql import Statement, ast
 from paqdb.udfs.scoring import function_name
+
+if TYPE_CHECKING:
+    from paqdb.search.cost import DataShape
 
 # The rewrite that lists the columns left out of the features; the statement's message repeats it.
 _DROPPED = "dropped columns: "
@@ -294,6 +296,8 @@ class Planner:
         discrete = label_type in ("VARCHAR", "BOOLEAN") or (
             label_type == "BIGINT" and int(classes or 0) <= MAX_CLASSIFICATION_INTEGERS
         )
+        from paqdb.search.cost import DataShape  # the search loads with the first training
+
         return DataShape(
             rows=int(rows),
             onehot_columns=numeric + slots,
