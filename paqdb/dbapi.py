@@ -38,6 +38,7 @@ from paqdb.errors import (
 from paqdb.session import Session
 
 if TYPE_CHECKING:
+    from paqdb.engines.base import Engine
     from paqdb.planner.context import ProgressCallback
 
 apilevel = "2.0"
@@ -329,6 +330,7 @@ def connect(
     autocommit: bool = False,
     read_only: bool = False,
     progress: ProgressCallback | None = None,
+    engine: Engine | str = "duckdb",
 ) -> Connection:
     """Open a paqdb database: a DuckDB file path (created if missing) or ``":memory:"``.
 
@@ -337,6 +339,8 @@ def connect(
         autocommit: commit after each statement; off by default, as PEP 249 requires.
         read_only: open the file read-only.
         progress: called with progress objects during long work (model search).
+        engine: where data lives and SQL runs: an engine's name (``"duckdb"``, the default) or an
+            :class:`~paqdb.engines.base.Engine` object.
 
     Example:
         >>> import paqdb
@@ -344,4 +348,6 @@ def connect(
         >>> con.execute("SELECT 42").fetchone()
         (42,)
     """
-    return Connection(Session(str(database), read_only=read_only, autocommit=autocommit, progress=progress))
+    return Connection(
+        Session(str(database), read_only=read_only, autocommit=autocommit, progress=progress, engine=engine)
+    )

@@ -31,9 +31,37 @@ from paqdb.models import ModelStore
 if TYPE_CHECKING:
     import duckdb
 
+    from paqdb.engines.base import Engine
     from paqdb.planner.context import ProgressCallback
     from paqdb.planner.parameters import Parameters
     from paqdb.sql import Grammar, Statement
+
+
+ENGINES = ("duckdb",)
+"""The engines a session opens by name (a Spark engine joins with its issue)."""
+
+
+def open_engine(
+    engine: Engine | str,
+    database: str,
+    *,
+    read_only: bool = False,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> Engine:
+    """The engine a session runs on: ``engine`` itself, or the engine called ``engine`` on ``database``.
+
+    Raises:
+        NotSupportedError: no engine has that name.
+    """
+    if not isinstance(engine, str):
+        return engine
+    if engine.lower() == "duckdb":
+        from paqdb.engines.duckdb import DuckDBEngine
+
+        return DuckDBEngine(database, read_only=read_only, connection=connection)
+    raise NotSupportedError(
+        f"no engine called '{engine}'", hint=f"engines: {', '.join(ENGINES)}, or pass an Engine object"
+    )
 
 
 def grammar() -> Grammar:
@@ -68,6 +96,9 @@ class Session:
             :meth:`commit` / :meth:`rollback` (False, the PEP 249 default).
         progress: called with progress objects during long work such as a model search.
         connection: use this existing DuckDB connection instead of opening ``database``.
+        engine: where data lives and SQL runs: an :class:`~paqdb.engines.base.Engine` (``database``,
+            ``read_only`` and ``connection`` are then the engine's business), or an engine's name from
+            :data:`ENGINES`; the embedded DuckDB engine by default.
     """
 
     def __init__(
@@ -78,16 +109,15 @@ class Session:
         autocommit: bool = True,
         progress: ProgressCallback | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
+        engine: Engine | str = "duckdb",
     ) -> None:
-        # DuckDB and the planner (with sqlglot) load with the first session, not with ``import paqdb``
+        # The engine and the planner (with sqlglot) load with the first session, not with ``import paqdb``
         # (issue 9, fast start).
-        from paqdb.engines.duckdb import DuckDBEngine
+        from paqdb.planner.context import ExecutionContext
         from paqdb.planner.planner import Planner
 
-        self.engine = DuckDBEngine(database, read_only=read_only, connection=connection)
+        self.engine = open_engine(engine, database, read_only=read_only, connection=connection)
         self.models = ModelStore(self.engine)
-        from paqdb.planner.context import ExecutionContext
-
         self.context = ExecutionContext(self.engine, self.models, progress)
         self.planner = Planner(self.context)
         self.autocommit = autocommit

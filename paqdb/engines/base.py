@@ -126,6 +126,8 @@ class Engine(Protocol):
     """What the planner needs from an execution engine."""
 
     name: str
+    #: what the engine opened, for people (a file path, ``:memory:``, a cluster's address)
+    database: str
     #: the sqlglot dialect of the engine's SQL; the planner and the catalog render their queries in it
     dialect: str
     #: called with the error when rows fail while they are read, after :meth:`execute` returned
