@@ -196,14 +196,14 @@ class ModelCatalog:
         """
         if not self._initialised():
             raise self._undefined(name)
-        outcome = "v.outcome, v.notes" if self._has_outcome() else "'complete', ''"
         data = "a.data" if with_artifact else "NULL"
         wanted = "m.version" if version is None else "?"
+        # v.* rather than a column list: a catalog written before outcome and notes existed has neither
+        # (and may be open read-only), and reading what is there costs no query to ask.
         table = self._execute(
-            f"""SELECT m.name, {wanted}, v.version IS NOT NULL AS has_version, v.task, v.label,
-                       v.label_type, v.features, v.family, v.hyperparameters, v.metric, v.validation_score,
-                       v.train_rows, v.search, v.source_sql, {outcome}, a.format, a.sha256, {data},
-                       count(*) OVER () AS matches
+            f"""SELECT m.name AS found_name, {wanted} AS found_version, a.format AS artifact_format,
+                       a.sha256 AS artifact_sha256, {data} AS artifact_data,
+                       count(*) OVER () AS matches, v.*
                 FROM {SCHEMA}.models m
                 LEFT JOIN {SCHEMA}.model_versions v ON lower(v.name) = lower(m.name) AND v.version = {wanted}
                 LEFT JOIN {SCHEMA}.artifacts a ON lower(a.name) = lower(m.name) AND a.version = {wanted}
@@ -212,10 +212,16 @@ class ModelCatalog:
         ).table
         if table is None or table.num_rows == 0:
             raise self._undefined(name)
-        row = [column[0].as_py() for column in table.columns]
-        (found, version, has_version, task, label, label_type, features, family, hyperparameters,
-         metric, score, train_rows, search, source_sql, outcome_value, notes, artifact_format, sha256,
-         artifact, matches) = row  # fmt: skip
+        row = {
+            name: column[0].as_py() for name, column in zip(table.column_names, table.columns, strict=True)
+        }
+        found, version, matches = row["found_name"], row["found_version"], row["matches"]
+        artifact_format, sha256, artifact = (
+            row["artifact_format"],
+            row["artifact_sha256"],
+            row["artifact_data"],
+        )
+        has_version = row["version"] is not None
         if matches != 1:
             raise _damaged(found, f"it has {matches} current-version rows or versions in the catalog")
         if not has_version and wanted == "?":
@@ -229,22 +235,22 @@ class ModelCatalog:
         return ModelRecord(
             name=found,
             version=int(version),
-            task=task,
-            label=label,
-            label_type=label_type,
-            features=_decode(found, "features", features, _columns),
-            family=family,
-            hyperparameters=_decode(found, "hyperparameters", hyperparameters, _mapping),
-            metric=metric,
-            validation_score=score,
-            train_rows=int(train_rows),
-            search=_decode(found, "search", search, _mapping),
-            source_sql=source_sql,
+            task=row["task"],
+            label=row["label"],
+            label_type=row["label_type"],
+            features=_decode(found, "features", row["features"], _columns),
+            family=row["family"],
+            hyperparameters=_decode(found, "hyperparameters", row["hyperparameters"], _mapping),
+            metric=row["metric"],
+            validation_score=row["validation_score"],
+            train_rows=int(row["train_rows"]),
+            search=_decode(found, "search", row["search"], _mapping),
+            source_sql=row["source_sql"],
             artifact_format=artifact_format,
             artifact=bytes(artifact) if with_artifact else b"",
             sha256=sha256,
-            outcome=outcome_value or "complete",
-            notes=notes or "",
+            outcome=row.get("outcome") or "complete",
+            notes=row.get("notes") or "",
         )
 
     def versions(self, name: str) -> list[int]:

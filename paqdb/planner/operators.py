@@ -50,7 +50,7 @@ class TrainingScan(PhysicalOperator):
         sql = render(self.sql, engine.dialect)
         batches = list(engine.scan_batches(sql, TRAINING_BATCH_ROWS))
         table = pa.Table.from_batches(batches) if batches else engine.query_arrow(sql)
-        state.values["training_data"] = table
+        state.training_data = table
 
 
 @dataclass
@@ -106,8 +106,9 @@ class ModelSearchOp(PhysicalOperator):
         from paqdb.search import search_for
 
         search = search_for(self.spec)
-        state.values["search_result"] = search.run(
-            state.values["training_data"], self.label, self.spec, progress=context.progress
+        assert state.training_data is not None, "a TrainingScan runs before the search"
+        state.search_result = search.run(
+            state.training_data, self.label, self.spec, progress=context.progress
         )
 
 
@@ -128,7 +129,8 @@ class StoreModel(PhysicalOperator):
         return {"model": self.model_name, "replace": self.replace, "artifact": ARTIFACT_FORMAT}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        result = state.values["search_result"]
+        result = state.search_result
+        assert state.training_data is not None and result is not None
         model = result.model
         trials = [
             TrialRecord(
@@ -152,7 +154,7 @@ class StoreModel(PhysicalOperator):
             features=[Column(f.name, f.sql_type) for f in self.features],
             metric=result.metric,
             validation_score=result.validation_score,
-            train_rows=state.values["training_data"].num_rows,
+            train_rows=state.training_data.num_rows,
             trials=trials,
             search={k: _jsonable(v) for k, v in self.search_options.items()},
             source_sql=self.source_sql,
@@ -162,7 +164,7 @@ class StoreModel(PhysicalOperator):
         )
         version = saved.version
         message = summary_message(self.model_name, version, result)
-        state.values["result"] = ExecResult(
+        state.result = ExecResult(
             pa.table(
                 {
                     "model": [self.model_name],
@@ -184,7 +186,7 @@ class StoreModel(PhysicalOperator):
             ],
             "CREATE MODEL",
         )
-        state.values["message"] = message
+        state.message = message
 
 
 def summary_message(model_name: str, version: int, result: Any) -> str:
@@ -243,7 +245,7 @@ class LoadModel(PhysicalOperator):
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         loaded = context.models.load_record(self.record)
-        state.values[f"model:{self.record.name.lower()}"] = loaded.model
+        state.models[self.record.name.lower()] = loaded.model
 
 
 @dataclass
@@ -259,7 +261,7 @@ class RegisterScorer(PhysicalOperator):
     function: str
     features: list[FeatureColumn]
     label_type: str
-    model_key: str  # state key of the model ("search_result" for a freshly trained one)
+    model_name: str | None  # the catalog model's lower-case name; None: the search's fresh model
     catalog_key: tuple[str, str] | None = None  # (lower-case name, identity) of a catalog model
     name = "RegisterScoringFunction"
 
@@ -272,8 +274,8 @@ class RegisterScorer(PhysicalOperator):
         }
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        value = state.values[self.model_key]
-        model = value.model if self.model_key == "search_result" else value
+        # A catalog model LoadModel decoded, or the one the statement's search just trained.
+        model = state.models[self.model_name] if self.model_name else state.search_result.model
         prediction_type = self.label_type
         if model.task == "regression" and self.label_type not in ("BIGINT", "DOUBLE"):
             prediction_type = "DOUBLE"
@@ -333,14 +335,14 @@ class ScoreQuery(PhysicalOperator):
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         task = self.task
         if task is None:
-            task = state.values["search_result"].model.task
+            task = state.search_result.model.task
         try:
             result = context.engine.execute(render(self.sql(task), context.engine.dialect))
         finally:
             if self.drop_function is not None:
                 context.engine.unregister_function(self.drop_function)
         result.status = "PREDICT"
-        state.values["result"] = result
+        state.result = result
 
 
 @dataclass
@@ -366,7 +368,7 @@ class CatalogQuery(PhysicalOperator):
             table = context.models.describe(self.model_name)
             status = "DESCRIBE MODEL"
         columns = [Column(f.name, sql_type_of(f.type)) for f in table.schema]
-        state.values["result"] = ExecResult(table, table.num_rows, columns, status)
+        state.result = ExecResult(table, table.num_rows, columns, status)
 
 
 @dataclass
@@ -384,7 +386,7 @@ class DropModelOp(PhysicalOperator):
         existed = context.models.drop(self.model_name, if_exists=self.if_exists)
         for key in [k for k in context.scoring_functions if k[0] == self.model_name.lower()]:
             context.engine.unregister_function(context.scoring_functions.pop(key).name)
-        state.values["result"] = ExecResult(None, 1 if existed else 0, [], "DROP MODEL")
+        state.result = ExecResult(None, 1 if existed else 0, [], "DROP MODEL")
 
 
 @dataclass
@@ -404,8 +406,8 @@ class LoadDatasetOp(PhysicalOperator):
 
         table = datasets.load(self.dataset)
         context.engine.create_table(self.target, table)
-        state.values["result"] = ExecResult(None, table.num_rows, [], "LOAD DATASET")
-        state.values["message"] = f"loaded {table.num_rows} rows into {self.target}"
+        state.result = ExecResult(None, table.num_rows, [], "LOAD DATASET")
+        state.message = f"loaded {table.num_rows} rows into {self.target}"
 
 
 @dataclass
@@ -421,7 +423,7 @@ class RunQuery(PhysicalOperator):
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         engine = context.engine
-        state.values["result"] = engine.execute(render(self.sql, engine.dialect), self.parameters)
+        state.result = engine.execute(render(self.sql, engine.dialect), self.parameters)
 
 
 class Nothing(PhysicalOperator):
@@ -437,8 +439,8 @@ class Nothing(PhysicalOperator):
         return {"reason": self.message}
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        state.values["result"] = ExecResult(None, 0, [], self.status)
-        state.values["message"] = self.message
+        state.result = ExecResult(None, 0, [], self.status)
+        state.message = self.message
 
 
 def sql_type_of(arrow_type: pa.DataType) -> str:

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from paqdb.engines.base import ExecResult
     from paqdb.planner.context import ExecutionContext
 
 
@@ -42,9 +45,22 @@ def _short(value: Any, limit: int = 100) -> str:
 
 @dataclass
 class ExecutionState:
-    """What operators of one pipeline hand each other (training data, the model, the result)."""
+    """What the operators of one pipeline hand each other, each under its own field.
 
-    values: dict[str, Any] = field(default_factory=dict)
+    Attributes:
+        training_data: the labeled rows a training scan read (an Arrow table).
+        search_result: the model search's outcome (:class:`paqdb.search.SearchResult`); its ``model`` is
+            the freshly trained model.
+        models: catalog models decoded for the statement, by lower-case name.
+        result: the statement's result.
+        message: what the statement says to people (``model m version 2: ...``).
+    """
+
+    training_data: pa.Table | None = None
+    search_result: Any = None
+    models: dict[str, Any] = field(default_factory=dict)
+    result: ExecResult | None = None
+    message: str | None = None
 
 
 class PhysicalOperator(ABC):

@@ -100,7 +100,8 @@ class Planner:
             return self._explain(statement, node), None
         plan = self.plan(statement, node, engine_parameters)
         state = self.run(plan)
-        return state.values["result"], state.values.get("message")
+        assert state.result is not None, "every plan ends with an operator that sets the result"
+        return state.result, state.message
 
     def run(self, plan: Plan, timings: list[float] | None = None) -> ExecutionState:
         """Run a plan's physical operators in order.
@@ -127,8 +128,8 @@ class Planner:
             for rewrite in plan.rewrites
             if rewrite.startswith(_DROPPED)
         ]
-        lines = [m for m in (state.values.get("message"), *notices, _warnings_summary(caught)) if m]
-        state.values["message"] = "\n".join(lines) if lines else None
+        lines = [m for m in (state.message, *notices, _warnings_summary(caught)) if m]
+        state.message = "\n".join(lines) if lines else None
         return state
 
     def plan(self, statement: Statement, node: exp.Expr, parameters: Parameters | None = None) -> Plan:
@@ -153,7 +154,7 @@ class Planner:
                 f"  {i}. {op.name}: {seconds:.3f} s"
                 for i, (op, seconds) in enumerate(zip(plan.physical, timings, strict=False), 1)
             )
-            result = state.values.get("result")
+            result = state.result
             if result is not None and result.table is not None:
                 lines.append(f"  rows: {result.table.num_rows}")
         import pyarrow as pa
@@ -197,21 +198,35 @@ class Planner:
         )
 
     def bind_model(self, statement: Statement, node: exp.Expression) -> str:
+        """The name of the model ``node`` names; an unknown model -> a positioned error."""
+        if not self.context.models.exists(node.name):
+            raise self._unknown_model(statement, node)
+        return node.name
+
+    def bind_model_record(self, statement: Statement, node: exp.Expression) -> ModelRecord:
+        """The current version's record of the model ``node`` names, read once for the whole statement;
+        an unknown model -> a positioned error."""
+        try:
+            return self.context.models.record(node.name)
+        except UndefinedModelError:
+            raise self._unknown_model(statement, node) from None
+        except Error as error:
+            raise statement.locate(error, node) from None
+
+    def _unknown_model(self, statement: Statement, node: exp.Expression) -> Error:
         name = node.name
-        if not self.context.models.exists(name):
-            known = self.context.models.names()
-            raise statement.locate(
-                UndefinedModelError(
-                    f"model '{name}' does not exist",
-                    hint=(
-                        f"known models: {', '.join(known)}"
-                        if known
-                        else f"create it with CREATE MODEL {name} PREDICT <column> FROM <table>"
-                    ),
+        known = self.context.models.names()
+        return statement.locate(
+            UndefinedModelError(
+                f"model '{name}' does not exist",
+                hint=(
+                    f"known models: {', '.join(known)}"
+                    if known
+                    else f"create it with CREATE MODEL {name} PREDICT <column> FROM <table>"
                 ),
-                node,
-            )
-        return name
+            ),
+            node,
+        )
 
     def _features(
         self,
@@ -446,7 +461,7 @@ class Planner:
             function,
             features,
             label_model_type(record.label_type) or "VARCHAR",
-            f"model:{record.name.lower()}",
+            record.name.lower(),
             key,
         )
         return function, [ops.LoadModel(record), register]
@@ -463,10 +478,10 @@ class Planner:
         prepared: dict[str, tuple[str, str, str, list[FeatureColumn]]] = {}
         first_call: dict[str, tuple[str, exp.Expression]] = {}  # function -> (model, where to point)
         for call in calls:
-            name = self.bind_model(statement, call.args["model"])
+            name = call.args["model"].name
             key = name.lower()
             if key not in prepared:
-                record = self.context.models.record(name)
+                record = self.bind_model_record(statement, call.args["model"])
                 features = [f for f in (feature_column(c) for c in record.features) if f is not None]
                 function, steps = self.catalog_scorer(record, features)
                 physical.extend(steps)

@@ -149,4 +149,4 @@ class CapabilityOp(PhysicalOperator):
         if not isinstance(table, pa.Table):
             raise Error(f"{self.capability} returned {type(table).__name__}, not a table")
         columns = [Column(f.name, sql_type_of(f.type)) for f in table.schema]
-        state.values["result"] = ExecResult(table, table.num_rows, columns, self.capability)
+        state.result = ExecResult(table, table.num_rows, columns, self.capability)

@@ -83,8 +83,8 @@ class Predict(ast.PaqStatement):
         source_sql, source_columns = planner.bind_relation(statement, self.args["source"])
         label_node = self.args["label"]
         if self.args.get("model") is not None:
-            name = planner.bind_model(statement, self.args["model"])
-            record = planner.context.models.record(name)
+            record = planner.bind_model_record(statement, self.args["model"])
+            name = record.name
             if label_node.name.lower() != record.label.lower():
                 raise statement.locate(
                     InvalidParameterError(
@@ -111,7 +111,7 @@ class Predict(ast.PaqStatement):
             label_name, label_sql_type = training.label.name, training.label.type
             task = training.spec.task  # None: the search infers it from the label
             function = f"paqdb_score_tmp_{uuid.uuid4().hex[:12]}"
-            physical.append(ops.RegisterScorer(function, features, training.label_type, "search_result"))
+            physical.append(ops.RegisterScorer(function, features, training.label_type, None))
             drop_after = function
         rewrites.append(
             "scoring pushed into the engine: one vectorised call per vector, no row-by-row Python"

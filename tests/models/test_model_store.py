@@ -66,7 +66,7 @@ class CountingEngine:
 
     def artifact_reads(self) -> list[str]:
         """The calls that read artifact bytes (the only large column of the catalog)."""
-        return [sql for sql in self.calls if "data" in sql and "artifacts" in sql and "SELECT" in sql]
+        return [sql for sql in self.calls if "a.data" in sql or "SELECT data FROM" in sql]
 
 
 def _model(family: str = "logistic") -> TrainedModel:

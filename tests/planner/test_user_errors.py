@@ -53,8 +53,8 @@ class _Warns(PhysicalOperator):
         for _ in range(3):
             warnings.warn("overflow encountered in square", RuntimeWarning, stacklevel=1)
         warnings.warn("did not converge", UserWarning, stacklevel=1)
-        state.values["result"] = ExecResult(None, 0, [], "TEST")
-        state.values["message"] = "done"
+        state.result = ExecResult(None, 0, [], "TEST")
+        state.message = "done"
 
 
 def test_a_statements_warnings_become_one_line_of_its_message(con: paqdb.Connection) -> None:
@@ -63,7 +63,7 @@ def test_a_statements_warnings_become_one_line_of_its_message(con: paqdb.Connect
         warnings.simplefilter("always")
         state = planner.run(Plan("test", LogicalNode("Test"), [_Warns()]))
     assert escaped == []
-    first, summary = state.values["message"].split("\n")
+    first, summary = state.message.split("\n")
     assert first == "done"
     assert summary.startswith("4 warnings while running: RuntimeWarning: overflow encountered in square (3x)")
     assert "UserWarning: did not converge" in summary
