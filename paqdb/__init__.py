@@ -37,6 +37,7 @@ from paqdb.errors import (
     ProgrammingError,
     Warning,
 )
+from paqdb.evaluation import evaluate
 from paqdb.session import Session
 
 __version__ = "0.1.0"
@@ -69,6 +70,7 @@ __all__ = [
     "Warning",
     "apilevel",
     "connect",
+    "evaluate",
     "paramstyle",
     "threadsafety",
 ]
