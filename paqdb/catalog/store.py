@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -289,7 +291,8 @@ class ModelCatalog:
         return bytes(rows[0])
 
     def list_models(self) -> pa.Table:
-        """SHOW MODELS: one row per model, its current version's metadata."""
+        """SHOW MODELS: one row per model, its current version's metadata; the last column, ``features``,
+        lists the features the model reads (name and type) as a JSON value."""
         if not self._initialised():
             return pa.table(
                 {
@@ -303,19 +306,31 @@ class ModelCatalog:
                     "train_rows": pa.array([], pa.int64()),
                     "outcome": pa.array([], pa.string()),
                     "created_at": pa.array([], pa.timestamp("us")),
+                    "features": _json_array([]),
                 }
             )
         outcome = "v.outcome" if self._has_outcome() else "'complete'"
-        return self._query(
+        table = self._query(
             f"""SELECT m.name, m.version, v.task, v.label, v.family, v.metric, v.validation_score,
-                       v.train_rows, {outcome} AS outcome, v.created_at
+                       v.train_rows, {outcome} AS outcome, v.created_at, v.features
                 FROM {SCHEMA}.models m JOIN {SCHEMA}.model_versions v
                   ON v.name = m.name AND v.version = m.version
                 ORDER BY m.name"""
         )
+        features = table.column("features").to_pylist()
+        return table.set_column(table.num_columns - 1, "features", _json_array(features))
 
     def trials(self, name: str, *, version: int | None = None) -> pa.Table:
-        """DESCRIBE MODEL: one row per search trial of the current version (or of ``version``)."""
+        """DESCRIBE MODEL: one row per search trial of the current version (or of ``version``).
+
+        The columns put what people read first: the trial, its family, its fate
+        (``finished``, ``stopped`` by the allocation rule, ``cut short`` by the budget, ``failed``), the
+        rounds it trained, its validation score (4 significant digits; ``paqdb.trials`` keeps every
+        digit), its seconds, and the reason it stopped or failed without the words the fate and rounds
+        columns already say. The hyperparameters and resources come last, as JSON values (Arrow's JSON
+        extension type, which DuckDB reads as its ``JSON`` type, so ``->>`` and the json functions query
+        them).
+        """
         current = self.current_version(name)
         if current is None:
             raise self._undefined(name)
@@ -323,15 +338,29 @@ class ModelCatalog:
             raise self._no_version(name, version)
         version = current if version is None else version
         table = self._execute(
-            f"""SELECT trial, family, hyperparameters, resources, metric, validation_score, status,
-                       round(seconds, 3) AS seconds, error
+            f"""SELECT trial, family, hyperparameters, resources, validation_score, status, seconds, error
                 FROM {SCHEMA}.trials
                 WHERE lower(name) = lower(?) AND version = ?
                 ORDER BY trial""",
             [name, version],
         ).table
         assert table is not None  # a SELECT always has a result
-        return table
+        rows = table.to_pylist()
+        resources = [_json_object(row["resources"]) for row in rows]
+        fates = [_fate(row["status"], used) for row, used in zip(rows, resources, strict=True)]
+        return pa.table(
+            {
+                "trial": pa.array([row["trial"] for row in rows], pa.int32()),
+                "family": pa.array([row["family"] for row in rows], pa.string()),
+                "fate": pa.array(fates, pa.string()),
+                "rounds": pa.array([_rounds(used) for used in resources], pa.int32()),
+                "score": pa.array([_significant(row["validation_score"]) for row in rows], pa.float64()),
+                "seconds": pa.array([round(row["seconds"], 3) for row in rows], pa.float64()),
+                "reason": pa.array([_reason(row["error"]) for row in rows], pa.string()),
+                "hyperparameters": _json_array([row["hyperparameters"] for row in rows]),
+                "resources": _json_array([row["resources"] for row in rows]),
+            }
+        )
 
     # -- writes ---------------------------------------------------------------------------------------
 
@@ -480,3 +509,73 @@ def _columns(value: Any) -> list[Column]:
     if not isinstance(value, list):
         raise TypeError(f"expected a JSON list, found {type(value).__name__}")
     return [Column(str(c["name"]), str(c["type"])) for c in value]
+
+
+# -- DESCRIBE MODEL's columns ---------------------------------------------------------------------------
+
+# What the fate and rounds columns already say ("stopped early at round 3: ", "cut short at round 1 (10
+# units): "), and the allocation rule's sentence, said in fewer words with the same numbers.
+_REASON_PREFIX = re.compile(r"^(?:stopped early|cut short|failed) at round \d+(?: \(\d+ units\))?: ")
+_REASON_REWRITES = (
+    (
+        re.compile(r"^validation error (\S+) > \(1 \+ (\S+)\) x best error (\S+) = \S+$"),
+        r"error \1 > (1 + \2) x best \3",
+    ),
+    (
+        re.compile(
+            r"^validation error (\S+) not among the best (\d+) of (\d+) .*; the worst kept has error (\S+)$"
+        ),
+        r"error \1 not in the best \2 of \3 (worst kept \4)",
+    ),
+    (re.compile(r"^the search's (.*)$"), r"\1"),
+    (
+        re.compile(r"^cut short by the time budget after (.*) \(the model it left is scored and usable\)$"),
+        r"out of time at \1",
+    ),
+)
+
+
+def _reason(error: str | None) -> str | None:
+    """Why a trial stopped or failed, as DESCRIBE MODEL's ``reason`` column shows it."""
+    if error is None:
+        return None
+    text = _REASON_PREFIX.sub("", error)
+    for pattern, replacement in _REASON_REWRITES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _json_object(text: Any) -> dict[str, Any]:
+    """A trial's resources as a dict (empty when the catalog holds something else)."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _fate(status: str, resources: dict[str, Any]) -> str:
+    """``finished``, ``stopped`` (the allocation rule stopped it), ``cut short`` (the budget ran out before it
+    ended, or the search was interrupted) or ``failed``."""
+    fate = resources.get("fate")
+    if resources.get("cut_short") or fate == "unfinished":
+        return "cut short"
+    return fate if fate in ("finished", "stopped", "failed") else status
+
+
+def _rounds(resources: dict[str, Any]) -> int | None:
+    """The rounds (or rungs) a trial trained; None for a search that trains each configuration at once."""
+    rounds = resources.get("rounds")
+    return rounds if isinstance(rounds, int) and not isinstance(rounds, bool) else None
+
+
+def _significant(value: float | None) -> float | None:
+    """``value`` to 4 significant digits: a score people compare at a glance."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return value
+    return float(f"{value:.4g}")
+
+
+def _json_array(texts: list[Any]) -> pa.Array:
+    """JSON texts as Arrow's JSON extension type, which DuckDB reads as its ``JSON`` type."""
+    return pa.array(texts, pa.string()).cast(pa.json_())

@@ -53,6 +53,7 @@ ELLIPSIS = "…"
 ROW_GAP = "·"
 
 _BATCH_ROWS = 2048
+_ARROW_JSON = str(pa.json_())
 _TEMPORAL_INFINITY = {2**63 - 1: "infinity", -(2**63 - 1): "-infinity", 2**31 - 1: "infinity"}
 _TEMPORAL_INFINITY[-(2**31 - 1)] = "-infinity"
 
@@ -256,8 +257,11 @@ def _cell_lines(text: str) -> list[str]:
 
 def _type_names(table: pa.Table, columns: Sequence[Column] | None) -> list[str]:
     if columns is not None and len(columns) == table.num_columns:
-        return [c.type.strip('"').lower() for c in columns]
-    return [str(t) for t in table.schema.types]
+        names = [c.type.strip('"').lower() for c in columns]
+    else:
+        names = [str(t) for t in table.schema.types]
+    # Arrow's JSON extension type is DuckDB's JSON (it reads back as JSON), and is shown so.
+    return ["json" if name == _ARROW_JSON else name for name in names]
 
 
 def _rows(table: pa.Table) -> Iterator[list[Any]]:
@@ -343,11 +347,14 @@ class _Source:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Which columns a box shows, how wide each is, and where the hidden-columns marker goes."""
+    """Which columns a box shows, how wide each is, and where the hidden-columns markers go."""
 
     shown: list[int]
     widths: list[int]
-    gap_at: int | None  # position in ``shown`` before which the "…" column stands
+    gaps: tuple[int, ...] = ()  # positions in ``shown`` before which a "…" column stands (len: at the end)
+
+
+_GAP_WIDTH = 4  # the "…" column with its padding and border
 
 
 def _fitted_widths(natural: Sequence[int], minimum: Sequence[int], budget: int) -> list[int] | None:
@@ -373,25 +380,56 @@ def _fitted_widths(natural: Sequence[int], minimum: Sequence[int], budget: int) 
     return widths(low)
 
 
-def _layout(natural: list[int], minimum: list[int], max_width: int | None) -> _Layout:
+def _gaps(shown: Sequence[int], count: int) -> tuple[int, ...]:
+    """Where ``…`` columns stand among ``shown`` (sorted indices of ``count`` columns): one per hidden run."""
+    gaps = [k for k, index in enumerate(shown) if index - (shown[k - 1] if k else -1) > 1]
+    if shown and shown[-1] < count - 1:
+        gaps.append(len(shown))
+    return tuple(gaps)
+
+
+def _budget(max_width: int, shown: Sequence[int], count: int) -> int:
+    """Terminal columns left for the values of ``shown`` once borders, padding and ``…`` columns are drawn."""
+    return max_width - 3 * len(shown) - 1 - _GAP_WIDTH * len(_gaps(shown, count))
+
+
+def _layout(natural: list[int], minimum: list[int], max_width: int | None, nested: list[bool]) -> _Layout:
+    """Fit the columns to ``max_width``, as DuckDB's shell does and in this order: nested values (JSON,
+    STRUCT, MAP, lists) give up their width first, then are hidden from the right; then the widest other
+    columns narrow to a common cap; then middle columns are hidden behind ``…`` columns. A cut nested value
+    says little at any width, while a cut sentence (why a trial stopped) says less than the whole."""
     count = len(natural)
     everything = list(range(count))
     if max_width is None or sum(natural) + 3 * count + 1 <= max_width:
-        return _Layout(everything, natural, None)
-    widths = _fitted_widths(natural, minimum, max_width - 3 * count - 1)
+        return _Layout(everything, natural, ())
+    visible = list(everything)
+    to_hide = [i for i in reversed(everything) if nested[i]]
+    while True:
+        flat = sum(natural[i] for i in visible if not nested[i])
+        inner = [i for i in visible if nested[i]]
+        room = _budget(max_width, visible, count) - flat
+        fitted = _fitted_widths([natural[i] for i in inner], [minimum[i] for i in inner], room)
+        if fitted is not None:
+            by_index = dict(zip(inner, fitted, strict=True))
+            return _Layout(visible, [by_index.get(i, natural[i]) for i in visible], _gaps(visible, count))
+        if not to_hide:
+            break
+        visible.remove(to_hide.pop(0))
+    widths = _fitted_widths(
+        [natural[i] for i in visible], [minimum[i] for i in visible], _budget(max_width, visible, count)
+    )
     if widths is not None:
-        return _Layout(everything, widths, None)
-    # Too many columns: keep them alternately from the left and the right end, hide the middle.
+        return _Layout(visible, widths, _gaps(visible, count))
+    # Still too wide: keep columns alternately from the left and the right end, hide the middle.
     left: list[int] = []
     right: list[int] = []
-    used = 1 + 4  # the closing border, and the "…" column with its border and padding
-    low, high = 0, count - 1
+    low, high = 0, len(visible) - 1
     take_left = True
     while low <= high:
-        index = low if take_left else high
-        if used + minimum[index] + 3 > max_width:
+        index = visible[low] if take_left else visible[high]
+        chosen = sorted([*left, *right, index])
+        if sum(minimum[i] for i in chosen) > _budget(max_width, chosen, count):
             break
-        used += minimum[index] + 3
         if take_left:
             left.append(index)
             low += 1
@@ -400,11 +438,20 @@ def _layout(natural: list[int], minimum: list[int], max_width: int | None) -> _L
             high -= 1
         take_left = not take_left
     if not left:  # not even one column fits: show the first, cut to the terminal
-        return _Layout([0], [max(1, max_width - 4 - 5)], 1 if count > 1 else None)
+        return _Layout([0], [max(1, max_width - 4 - 5)], (1,) if count > 1 else ())
     shown = left + right
-    budget = max_width - 3 * len(shown) - 1 - 4
-    widths = _fitted_widths([natural[i] for i in shown], [minimum[i] for i in shown], budget)
-    return _Layout(shown, widths or [minimum[i] for i in shown], len(left))
+    widths = _fitted_widths(
+        [natural[i] for i in shown], [minimum[i] for i in shown], _budget(max_width, shown, count)
+    )
+    return _Layout(shown, widths or [minimum[i] for i in shown], _gaps(shown, count))
+
+
+_NESTED_TYPE = re.compile(r"(json|struct|map|union|list|large_list|fixed_size_list)\b|.*\]$", re.IGNORECASE)
+
+
+def _is_nested(type_name: str) -> bool:
+    """True for the types whose values are nested: JSON, STRUCT, MAP, UNION, lists and arrays."""
+    return _NESTED_TYPE.match(type_name.strip()) is not None
 
 
 def render_box(
@@ -445,12 +492,13 @@ def render_box(
     minimum = [
         v if n else min(w, MIN_COLUMN_WIDTH) for v, n, w in zip(values_width, numeric, natural, strict=True)
     ]
-    layout = _layout(natural, minimum, max_width) if names else _Layout([], [], None)
+    nested = [_is_nested(t) for t in types]
+    layout = _layout(natural, minimum, max_width, nested) if names else _Layout([], [], ())
 
     def draw(cells: Sequence[list[str]], align_of: Callable[[int], str]) -> Iterator[str]:
         pieces = [(cells[i], layout.widths[k], align_of(i)) for k, i in enumerate(layout.shown)]
-        if layout.gap_at is not None:
-            pieces.insert(layout.gap_at, ([ELLIPSIS], 1, "center"))
+        for gap in reversed(layout.gaps):
+            pieces.insert(gap, ([ELLIPSIS], 1, "center"))
         height = max((len(lines) for lines, _, _ in pieces), default=1)
         for line_no in range(height):
             parts = [
@@ -461,8 +509,8 @@ def render_box(
 
     def rule(left: str, middle: str, right: str) -> str:
         widths = list(layout.widths)
-        if layout.gap_at is not None:
-            widths.insert(layout.gap_at, 1)
+        for gap in reversed(layout.gaps):
+            widths.insert(gap, 1)
         return left + middle.join("─" * (w + 2) for w in widths) + right + "\n"
 
     if names:

@@ -161,6 +161,7 @@ class Shell:
         mode: the output format, one of :data:`~paqdb.cli.render.OUTPUT_MODES`.
         timer: print the time each statement takes.
         max_rows: the most rows the box format shows (0: all).
+        max_width: the width the box format fits (0: no limit; None: the terminal's, as ``.maxwidth``).
         out: where results go (standard output by default).
         err: where errors and progress go (standard error by default).
         progress: the progress line the session reports to; cleared when a statement finishes.
@@ -174,6 +175,7 @@ class Shell:
         mode: str = "box",
         timer: bool = False,
         max_rows: int = DEFAULT_MAX_ROWS,
+        max_width: int | None = None,
         out: TextIO | None = None,
         err: TextIO | None = None,
         progress: ProgressLine | None = None,
@@ -185,6 +187,7 @@ class Shell:
         self.mode = mode
         self.timer = timer
         self.max_rows = max_rows
+        self.max_width = max_width
         self.out = out if out is not None else sys.stdout
         self.err = err if err is not None else sys.stderr
         self.progress = progress
@@ -197,6 +200,8 @@ class Shell:
                 DotCommand(".exit", "", "Exit the shell", self._quit),
                 DotCommand(".help", "", "Show this help", self._help),
                 DotCommand(".maxrows", "N", "Show at most N rows in the box format (0: all)", self._maxrows),
+                DotCommand(".maxwidth", "N", "Fit the box format to N columns (0: no limit; default: the "
+                           "terminal's width)", self._maxwidth),
                 DotCommand(".mode", "MODE", "Set the output format: " + "|".join(OUTPUT_MODES), self._mode,
                            OUTPUT_MODES),
                 DotCommand(".models", "", "List the models (SHOW MODELS)", self._models),
@@ -211,7 +216,9 @@ class Shell:
     # -- output ---------------------------------------------------------------------------------------
 
     def output_width(self) -> int | None:
-        """The width tables must fit: the terminal's, else ``$COLUMNS``, else no limit."""
+        """The width tables fit: ``.maxwidth``'s, else the terminal's, else ``$COLUMNS``, else no limit."""
+        if self.max_width is not None:
+            return self.max_width or None
         if _isatty(self.out):
             return shutil.get_terminal_size((100, 24)).columns
         columns = os.environ.get("COLUMNS", "")
@@ -408,6 +415,17 @@ class Shell:
             raise self._usage(".maxrows")
         self.max_rows = int(arguments[0])
 
+    def _maxwidth(self, arguments: list[str], depth: int) -> None:
+        if not arguments:
+            width = self.output_width()
+            self.write_line(
+                f"{width or 0}" + (" (the terminal's)" if self.max_width is None and width else "")
+            )
+            return
+        if len(arguments) != 1 or not arguments[0].isdigit():
+            raise self._usage(".maxwidth")
+        self.max_width = int(arguments[0])
+
     def _read(self, arguments: list[str], depth: int) -> None:
         if len(arguments) != 1:
             raise self._usage(".read")
@@ -594,6 +612,13 @@ def build_argument_parser() -> argparse.ArgumentParser:
         metavar="N",
         help=f"most rows the box format shows (default: {DEFAULT_MAX_ROWS}; 0: all)",
     )
+    parser.add_argument(
+        "--max-width",
+        type=int,
+        default=None,
+        metavar="N",
+        help="width the box format fits (default: the terminal's; 0: no limit)",
+    )
     parser.add_argument("--timer", action="store_true", help="print the time each statement takes")
     parser.add_argument("--read-only", action="store_true", help="open the database read-only")
     parser.add_argument("--version", action="version", version=version_text())
@@ -612,7 +637,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"Error: {error}\n")
         return 1
     shell = Shell(
-        session, mode=args.mode, timer=args.timer, max_rows=max(0, args.max_rows), progress=progress
+        session,
+        mode=args.mode,
+        timer=args.timer,
+        max_rows=max(0, args.max_rows),
+        max_width=None if args.max_width is None else max(0, args.max_width),
+        progress=progress,
     )
     try:
         with session:

@@ -141,7 +141,7 @@ def test_round_trip(engine: DuckDBEngine) -> None:
     assert shown.column("name").to_pylist() == ["m"] and shown.column("version").to_pylist() == [1]
     trials = store.describe("m")
     assert trials.column("trial").to_pylist() == [0, 1, 2]
-    assert trials.column("validation_score").to_pylist() == pytest.approx([0.5, 0.6, 0.7])
+    assert trials.column("score").to_pylist() == pytest.approx([0.5, 0.6, 0.7])
     assert store.names() == ["m"] and store.exists("m")
 
     assert store.drop("m") is True

@@ -47,20 +47,21 @@ def test_create_model_then_show_describe_predict_and_drop(con: paqdb.Connection)
     assert [m[0] for m in models] == ["species_model"]
     trials = con.execute("DESCRIBE MODEL species_model")
     columns = [d[0] for d in trials.description]
-    assert columns[:8] == [
+    assert columns == [
         "trial",
         "family",
+        "fate",
+        "rounds",
+        "score",
+        "seconds",
+        "reason",
         "hyperparameters",
         "resources",
-        "metric",
-        "validation_score",
-        "status",
-        "seconds",
     ]
     rows = trials.fetchall()
     assert len(rows) == 3
     assert {r[1] for r in rows} <= {"logistic", "random_forest"}
-    assert all(r[6] in {"finished", "stopped", "failed"} for r in rows)
+    assert all(r[2] in {"finished", "stopped", "cut short", "failed"} for r in rows)
 
     scored = con.execute("PREDICT species FROM iris_test USING MODEL species_model").fetch_arrow_table()
     assert "predicted_species" in scored.column_names

@@ -127,7 +127,7 @@ def test_sql_takes_the_bandit_options() -> None:
         rows = [dict(zip(columns, row, strict=True)) for row in described.fetchall()]
     assert len(rows) == 4
     # Rounds of 5 epochs; with batching off, the batch of four trains one configuration at a time.
-    assert all(row["status"] in {"finished", "stopped"} for row in rows)
+    assert all(row["fate"] in {"finished", "stopped"} for row in rows)
     assert all('"batch_size": 4' in str(row["resources"]) for row in rows), rows[0]
 
 
