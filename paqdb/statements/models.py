@@ -36,12 +36,13 @@ class ShowModels(ast.PaqStatement):
 
 
 class DescribeModel(ast.PaqStatement):
-    """``DESCRIBE MODEL model``: one row per search trial of its current version."""
+    """``DESCRIBE MODEL model [VERSION n]``: one row per search trial of its current version (or of n)."""
 
     statement_name = "DESCRIBE MODEL"
     forms: ClassVar[tuple[tuple[str, ...], ...]] = (("DESCRIBE", "MODEL"), ("DESC", "MODEL"))
-    usage = "DESCRIBE MODEL <name>"
-    arg_types = {"model": True}
+    keywords: ClassVar[tuple[str, ...]] = ("VERSION",)
+    usage = "DESCRIBE MODEL <name> [VERSION <n>]"
+    arg_types = {"model": True, "version": False}
 
     @classmethod
     def claims(cls, words: list[str], tokens: list[Token]) -> bool:
@@ -52,17 +53,30 @@ class DescribeModel(ast.PaqStatement):
     def parse_statement(cls, parser: PaqParser) -> DescribeModel | None:
         if parser._at_end():
             return None
-        return parser.expression(cls(model=parser._parse_required_identifier("a model name")))
+        model = parser._parse_required_identifier("a model name")
+        return parser.expression(cls(model=model, version=parser._parse_model_version()))
 
     def to_sql(self, gen: Any) -> str:
-        return f"DESCRIBE MODEL {gen.sql(self, 'model')}"
+        version = self.args.get("version")
+        return f"DESCRIBE MODEL {gen.sql(self, 'model')}" + (
+            f" VERSION {gen.sql(version)}" if version is not None else ""
+        )
 
     def build_plan(self, planner: Planner, statement: Statement) -> Plan:
-        name = planner.bind_model(statement, self.args["model"])
+        version = self.args.get("version")
+        if version is None:
+            name = planner.bind_model(statement, self.args["model"])
+            return Plan(
+                statement.text,
+                LogicalNode("DescribeModel", {"model": name}),
+                [ops.CatalogQuery("trials", name)],
+            )
+        # A version is bound like PREDICT's: an unknown one is an error at its number listing the versions.
+        record = planner.bind_model_record(statement, self.args["model"], version)
         return Plan(
             statement.text,
-            LogicalNode("DescribeModel", {"model": name}),
-            [ops.CatalogQuery("trials", name)],
+            LogicalNode("DescribeModel", {"model": record.name, "version": record.version}),
+            [ops.CatalogQuery("trials", record.name, record.version)],
         )
 
 
