@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -165,6 +166,25 @@ class Connection:
         """Shortcut: a new cursor that has run ``operation`` once per parameter set (as in sqlite3)."""
         return self.cursor().executemany(operation, seq_of_parameters)
 
+    def register(self, name: str, value: object) -> Connection:
+        """Make ``value`` readable in SQL as the view ``name``, as DuckDB's ``register`` does.
+
+        ``value`` is a pandas or Polars DataFrame, or a pyarrow Table, RecordBatch, Dataset or
+        RecordBatchReader; it is read in place, never copied. The view is temporary (this connection
+        only), shadows a table of the same name, and lasts until :meth:`unregister` or :meth:`close`;
+        a rollback does not undo it. Returns the connection, as DuckDB's does.
+
+        Raises:
+            ProgrammingError: ``value`` is not something DuckDB reads as a table.
+        """
+        self.session.engine.register(name, value)
+        return self
+
+    def unregister(self, name: str) -> Connection:
+        """Remove the view :meth:`register` made under ``name`` (no error when there is none)."""
+        self.session.engine.unregister(name)
+        return self
+
     def commit(self) -> None:
         """Commit the current transaction."""
         self.session.commit()
@@ -234,14 +254,19 @@ class Cursor:
         Parameters bind as DuckDB binds them: a sequence for ``?`` (qmark) or ``$1`` (numeric) markers, a
         mapping for ``$name`` markers. They work in plain SQL, in queries calling ``PREDICT(...)`` and in
         the relations of paqdb statements (``PREDICT y FROM (SELECT * FROM t WHERE day = ?) USING MODEL m``).
+
+        A table name the database does not know reads the pandas or Polars DataFrame or Arrow object of
+        that name in the calling code (its local variables, then its globals), as DuckDB's replacement
+        scans do: ``SELECT * FROM df``, ``PREDICT income FROM df USING MODEL m``.
         """
         session = self.connection.session
         self._result, self._position, self.rowcount, self.message = None, 0, -1, None
         last = None
         if parameters is not None and not isinstance(parameters, Mapping):
             parameters = list(parameters)
-        for outcome in session.run(operation, parameters):
-            last = outcome
+        with session.engine.python_scope(_caller_names()):
+            for outcome in session.run(operation, parameters):
+                last = outcome
         self._executed = True
         if last is not None:
             self._result = last.result
@@ -293,6 +318,42 @@ class Cursor:
         """The remaining rows as a pandas DataFrame, converted by DuckDB as its ``df()`` does."""
         return self._source().df()
 
+    def fetch_polars(self) -> Any:
+        """The remaining rows as a Polars DataFrame, made from DuckDB's Arrow without a copy (as
+        DuckDB's ``pl()`` does).
+
+        Raises:
+            InterfaceError: Polars is not installed.
+        """
+        try:
+            import polars
+        except ImportError:
+            raise InterfaceError(
+                "Polars is not installed", hint="pip install polars, or use fetch_arrow_table() or fetch_df()"
+            ) from None
+        return polars.from_arrow(self.fetch_arrow_table())
+
+    pl = fetch_polars  # DuckDB's name
+
+    def fetch_record_batch(self, rows_per_batch: int = 1_000_000) -> pa.RecordBatchReader:
+        """The remaining rows as a ``pyarrow.RecordBatchReader`` of up to ``rows_per_batch`` rows a batch.
+
+        The batches are DuckDB's Arrow, passed on without going through Python values. DuckDB (2.0)
+        computes a statement's remaining rows before the first batch; read the batches one at a time
+        to convert and hold only one at a time. Running another statement on the connection before the
+        reader is read out keeps its batches for it.
+        """
+        if rows_per_batch < 1:
+            raise ProgrammingError(
+                f"rows_per_batch must be at least 1, not {rows_per_batch}", hint="pass a positive row count"
+            )
+        source = self._source()
+        batches = getattr(source, "record_batch_reader", None)
+        if batches is not None:  # DuckDB's own result
+            return batches(rows_per_batch)
+        table: pa.Table = source.arrow()
+        return table.to_reader(max_chunksize=rows_per_batch)
+
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return self
 
@@ -322,6 +383,20 @@ class Cursor:
         """Close the cursor; later use raises InterfaceError."""
         self._connection = None
         self._result = None
+
+
+def _caller_names() -> dict[str, Any] | None:
+    """The variables of the code that called into paqdb (the first frame outside the package): its
+    globals with its locals over them, where DuckDB's replacement scans look for DataFrames."""
+    frame = sys._getframe(1)
+    try:
+        while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "paqdb":
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is None:
+            return None
+        return {**frame.f_globals, **frame.f_locals}
+    finally:
+        del frame  # a frame held in a local would keep the caller's variables alive
 
 
 def connect(

@@ -162,8 +162,24 @@ class Engine(Protocol):
         """
         ...
 
-    def relation_exists(self, name: str) -> bool:
-        """True when a table or view called ``name`` exists."""
+    def relation_exists(self, name: str, *, python_objects: bool = True) -> bool:
+        """True when a table or view called ``name`` exists, or (``python_objects``) when ``name``
+        reads a DataFrame or Arrow object of the caller's (:meth:`python_scope`); pass
+        ``python_objects=False`` to ask whether a table of that name may be created."""
+        ...
+
+    def python_scope(self, names: Mapping[str, Any] | None) -> AbstractContextManager[None]:
+        """While open, table names the database does not know resolve to the DataFrames and Arrow
+        objects called so in ``names`` (a caller's variables), as DuckDB's replacement scans do, in
+        the engine's SQL and in :meth:`relation_exists` and :meth:`columns`."""
+        ...
+
+    def register(self, name: str, value: object) -> None:
+        """Make a DataFrame or Arrow object readable as the view ``name`` until :meth:`unregister`."""
+        ...
+
+    def unregister(self, name: str) -> None:
+        """Remove what :meth:`register` made under ``name`` (no error when there is none)."""
         ...
 
     def register_function(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import sys
 import uuid
 import warnings
 import weakref
@@ -68,6 +69,33 @@ def translate_error(error: duckdb.Error) -> errors.Error:
     return errors.DatabaseError(message)
 
 
+def is_scannable(value: object) -> bool:
+    """True for the Python objects DuckDB reads as tables: pandas and Polars DataFrames (and Polars
+    LazyFrames), Arrow tables, record batches, batch readers, datasets and scanners, DuckDB relations.
+
+    Only modules already imported are asked: an object of a library nobody imported cannot exist.
+    """
+    if isinstance(value, pa.Table | pa.RecordBatch | pa.RecordBatchReader | duckdb.DuckDBPyRelation):
+        return True
+    kinds: list[type] = []
+    if (pandas := sys.modules.get("pandas")) is not None:
+        kinds.append(pandas.DataFrame)
+    if (polars := sys.modules.get("polars")) is not None:
+        kinds += [polars.DataFrame, polars.LazyFrame]
+    if (dataset := sys.modules.get("pyarrow.dataset")) is not None:
+        kinds += [dataset.Dataset, dataset.Scanner]
+    return isinstance(value, tuple(kinds))
+
+
+# DuckDB resolves a table name it does not know (a replacement scan) to a DataFrame or Arrow object
+# named so in the Python frame that called it: its locals, then its globals. Inside paqdb that frame
+# is the engine's, many calls below the user's, so a statement run for a caller is sent from a frame
+# made of the caller's names (see DuckDBEngine.python_scope): DuckDB then sees exactly what the
+# caller sees, and a table or view of the database still wins, as in DuckDB.
+_CALL, _ARGUMENTS, _RESULT = "__paqdb_call__", "__paqdb_arguments__", "__paqdb_result__"
+_CALL_FROM_SCOPE = compile(f"{_RESULT} = {_CALL}(*{_ARGUMENTS})", "<paqdb: the caller's scope>", "exec")
+
+
 class DuckDBResult:
     """A statement's rows, converted to Python by DuckDB itself, exactly as DuckDB's Python API gives them.
 
@@ -92,6 +120,9 @@ class DuckDBResult:
         self._rows: list[tuple[Any, ...]] = rows or []
         self._position = 0
         self._error: errors.Error | None = None
+        #: the DuckDB batch reader handed out by record_batch_reader, while it holds the connection
+        self._reader: pa.RecordBatchReader | None = None
+        self._kept: list[pa.RecordBatch] = []  # its batches, read when another statement came
 
     def fetchmany(self, size: int | None = None) -> list[tuple[Any, ...]]:
         """The next ``size`` rows (all remaining when None), as DuckDB's ``fetchmany``/``fetchall``."""
@@ -136,8 +167,75 @@ class DuckDBResult:
             return frame
         return self.arrow().to_pandas()
 
+    def record_batch_reader(self, batch_rows: int) -> pa.RecordBatchReader:
+        """The remaining rows as a ``pyarrow.RecordBatchReader`` of up to ``batch_rows`` rows a batch.
+
+        The batches are DuckDB's own Arrow (``to_arrow_reader``), handed on as they come, never through
+        Python values. DuckDB 2.0 gives a DB-API result's reader the rows it still holds: it computes
+        them before the first batch (the reader streams to its reader, not from the query). Until it is
+        read out the reader holds the connection; when another statement runs first, the batches not
+        yet read are kept in Arrow and the reader goes on with them.
+        """
+        if self._error is not None:
+            raise self._error
+        if not self._live:
+            return self.arrow().to_reader(max_chunksize=batch_rows)
+        con = self._engine._con
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # DuckDB's note that this reader copies
+            reader = self._read(lambda: con.to_arrow_reader(batch_rows))
+        if reader is None:  # DuckDB had nothing left to give
+            self._end()
+            names, types = [c.name for c in self.columns], [c.type for c in self.columns]
+            return arrow_from_rows([], names, types).to_reader()
+        # The rows are the reader's now; the result stays pending on the engine until the reader is
+        # read out, so another statement first keeps the reader's batches (see _materialise).
+        self._reader, self._live, self._rows = reader, False, []
+        return pa.RecordBatchReader.from_batches(reader.schema, self._reader_batches(reader))
+
+    def _reading(self, reader: pa.RecordBatchReader) -> bool:
+        return self._reader is reader
+
+    def _reader_batches(self, reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        while True:
+            if not self._reading(reader):  # another statement came: the rest was read into _kept
+                kept, self._kept = self._kept, []
+                yield from kept
+                if self._error is not None:
+                    raise self._error
+                return
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                self._reader = None
+                self._engine._result_ended(self)
+                return
+            except (duckdb.Error, pa.ArrowException) as error:
+                self._reader = None
+                failure = (
+                    translate_error(error)
+                    if isinstance(error, duckdb.Error)
+                    else errors.DataError(str(error), sqlstate="22000")
+                )
+                self._fail(failure)
+                raise failure from None
+            yield batch
+
     def _materialise(self) -> None:
         """Read every remaining row into Python; a failure is kept and raised by the next fetch."""
+        if self._reader is not None:  # a batch reader is out: keep its batches, in Arrow, for it
+            reader, self._reader = self._reader, None
+            try:
+                self._kept = list(reader)
+            except (duckdb.Error, pa.ArrowException) as error:
+                self._kept = []
+                self._fail(
+                    translate_error(error)
+                    if isinstance(error, duckdb.Error)
+                    else errors.DataError(str(error), sqlstate="22000")
+                )
+            self._live = False
+            return
         if not self._live:
             return
         try:
@@ -215,6 +313,12 @@ class DuckDBEngine:
         #: Python API keeps a name it registered even after a rollback removed the function, so such a
         #: name can never be registered again and a fresh one is needed (see unique_function_name).
         self._used_function_names: set[str] = set()
+        #: Python objects registered as views (register), and names unregistered since the last
+        #: transaction ended: a rollback must not undo either (see _restore_registrations)
+        self._registered: dict[str, object] = {}
+        self._unregistered: set[str] = set()
+        #: the caller's names while a statement runs for it (python_scope), as one namespace
+        self._scope: dict[str, Any] | None = None
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -235,7 +339,7 @@ class DuckDBEngine:
         self._settle()
         word = first_word(sql)
         try:
-            self._con.execute(sql, parameters) if parameters is not None else self._con.execute(sql)
+            self._in_scope(self._con.execute, sql, *(() if parameters is None else (parameters,)))
             description = self._con.description
             changed = self._con.rowcount if description is not None else -1
             drained = None
@@ -268,14 +372,14 @@ class DuckDBEngine:
     def query_arrow(self, sql: str) -> pa.Table:
         self._settle()
         try:
-            return self._con.sql(sql).to_arrow_table()
+            return self._in_scope(self._con.sql, sql).to_arrow_table()
         except duckdb.Error as error:
             raise translate_error(error) from None
 
     def scan_batches(self, sql: str, batch_rows: int = 122_880) -> Iterator[pa.RecordBatch]:
         self._settle()
         try:
-            reader = self._con.sql(sql).to_arrow_reader(batch_rows)
+            reader = self._in_scope(self._con.sql, sql).to_arrow_reader(batch_rows)
             yield from reader
         except duckdb.Error as error:
             raise translate_error(error) from None
@@ -312,7 +416,7 @@ class DuckDBEngine:
     def columns(self, relation_sql: str) -> list[Column]:
         self._settle()
         try:
-            rows = self._con.execute(f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
+            rows = self._in_scope(self._con.execute, f"DESCRIBE SELECT * FROM {relation_sql}").fetchall()
         except duckdb.Error as error:
             raise translate_error(error) from None
         return [Column(str(r[0]), str(r[1])) for r in rows]
@@ -337,7 +441,9 @@ class DuckDBEngine:
         except duckdb.Error as error:
             raise translate_error(error) from None
 
-    def relation_exists(self, name: str) -> bool:
+    def relation_exists(self, name: str, *, python_objects: bool = True) -> bool:
+        """True for a table or view called ``name``, or (``python_objects``) a DataFrame or Arrow
+        object of the caller's that DuckDB would read under that name (see :meth:`python_scope`)."""
         # A catalog lookup, not a probing query: a failed query would abort the caller's transaction.
         try:
             table = exp.to_table(name, dialect="duckdb")
@@ -362,7 +468,98 @@ class DuckDBEngine:
             rows = self._con.execute(sql, parameters).fetchall()
         except duckdb.Error as error:
             raise translate_error(error) from None
-        return bool(rows and rows[0][0])
+        if rows and rows[0][0]:
+            return True
+        # Not in the catalog: a DataFrame or Arrow object of the caller's, as DuckDB would find it.
+        scope = self._scope if python_objects else None
+        return scope is not None and not table.db and table.name in scope and is_scannable(scope[table.name])
+
+    # -- Python objects as tables ---------------------------------------------------------------------
+
+    @contextmanager
+    def python_scope(self, names: Mapping[str, Any] | None) -> Iterator[None]:
+        """While open, a table name the database does not know resolves to the pandas or Polars
+        DataFrame, Arrow table, dataset or record batch reader called so in ``names`` (the variables
+        of the code that sent the statement), as DuckDB's own replacement scans do: tables and views
+        of the database win. :meth:`relation_exists` answers for those objects too.
+
+        Args:
+            names: the caller's variables (its locals over its globals), or None for none.
+        """
+        previous = self._scope
+        self._scope = (
+            {k: v for k, v in names.items() if k not in (_CALL, _ARGUMENTS, _RESULT)} if names else None
+        )
+        try:
+            yield
+        finally:
+            self._scope = previous
+
+    def _in_scope(self, method: Callable[..., Any], *arguments: Any) -> Any:
+        """``method(*arguments)``, a call into DuckDB, made from a frame whose names are the caller's."""
+        scope = self._scope
+        if scope is None:
+            return method(*arguments)
+        scope[_CALL], scope[_ARGUMENTS] = method, arguments
+        try:
+            exec(_CALL_FROM_SCOPE, scope)  # fixed code; the namespace is what DuckDB reads
+            return scope.pop(_RESULT)
+        finally:
+            for name in (_CALL, _ARGUMENTS, _RESULT):
+                scope.pop(name, None)
+
+    def register(self, name: str, value: object) -> None:
+        """Make ``value`` (a pandas or Polars DataFrame, an Arrow table, dataset or batch reader) a
+        temporary view called ``name`` for this connection, replacing a view of that name, as DuckDB's
+        ``register`` does. It is read in place, never copied, and lasts until :meth:`unregister` or
+        :meth:`close`; a rollback does not undo it.
+
+        Raises:
+            ProgrammingError: ``value`` is not something DuckDB reads as a table.
+        """
+        if not is_scannable(value):
+            raise errors.ProgrammingError(
+                f"cannot register a {type(value).__name__} as '{name}'",
+                sqlstate="22023",
+                hint="register a pandas or Polars DataFrame, or an Arrow Table, Dataset or RecordBatchReader",
+            )
+        self._settle()
+        self._registered[name] = value
+        self._unregistered.discard(name)
+        try:
+            self._con.register(name, value)
+        except duckdb.TransactionException:
+            pass  # the transaction is aborted: the view is created when it is rolled back
+        except duckdb.Error as error:
+            del self._registered[name]
+            raise translate_error(error) from None
+
+    def unregister(self, name: str) -> None:
+        """Remove the view :meth:`register` made under ``name`` (no error when there is none)."""
+        self._settle()
+        if self._registered.pop(name, None) is None:
+            return
+        self._unregistered.add(name)
+        try:
+            self._con.unregister(name)
+        except duckdb.TransactionException:
+            pass  # the transaction is aborted: the view is dropped when it is rolled back
+        except duckdb.Error as error:
+            raise translate_error(error) from None
+
+    def _restore_registrations(self) -> None:
+        """After a transaction ends: views registered in it come back, ones unregistered stay gone.
+
+        DuckDB's register makes a temporary view in the open transaction, so a rollback would drop the
+        view (or bring back an unregistered one); a registration belongs to the connection instead.
+        """
+        dropped, self._unregistered = self._unregistered, set()
+        for name in dropped:
+            with contextlib.suppress(duckdb.Error):
+                self._con.unregister(name)
+        for name, value in self._registered.items():
+            with contextlib.suppress(duckdb.Error):
+                self._con.register(name, value)
 
     # -- functions ------------------------------------------------------------------------------------
 
@@ -410,6 +607,8 @@ class DuckDBEngine:
     def _transaction_ended(self) -> None:
         """Forget the functions that a rollback took with it (those registered inside the transaction)."""
         self._in_transaction = False
+        if self._registered or self._unregistered:
+            self._restore_registrations()
         if not self._functions:
             return
         try:
