@@ -21,10 +21,9 @@ is the model saved, as a new model (or, with OR REPLACE, a new version) through 
 transaction. The SHA-256 detects a file damaged or altered by accident; a file rewritten on purpose
 (manifest and artifact together) is still held to the allow-list, which is what makes loading safe.
 
-``WITH (format => 'onnx')`` is refused for now (:class:`~paqdb.errors.NotYetSupportedError`): paqdb's
-featurizer (imputation with indicators, one-hot or ordinal codes, scaling, hashed text) is its own code,
-not a scikit-learn pipeline, so a faithful graph needs it written in ONNX operators in front of the
-estimator's; a graph of the estimator alone would give wrong answers to anyone feeding it raw columns.
+``WITH (format => 'onnx')`` writes one ONNX graph instead, featurizer included, for ONNX tools
+(:mod:`paqdb.ml.onnx_export` says what converts and how the graph reads and answers); IMPORT reads only
+paqdb's own format.
 """
 
 from __future__ import annotations
@@ -109,7 +108,7 @@ class ExportModel(ast.PaqStatement):
     statement_name = "EXPORT MODEL"
     forms: ClassVar[tuple[tuple[str, ...], ...]] = (("EXPORT", "MODEL"),)
     keywords: ClassVar[tuple[str, ...]] = ("VERSION", "TO", "WITH")
-    usage = "EXPORT MODEL <name> [VERSION <n>] TO '<file>' [WITH (format => 'paqdb')]"
+    usage = "EXPORT MODEL <name> [VERSION <n>] TO '<file>' [WITH (format => 'paqdb' | 'onnx')]"
     arg_types = {"model": True, "version": False, "path": True, "options": False}
 
     @classmethod
@@ -154,14 +153,25 @@ class ExportModel(ast.PaqStatement):
                 raise statement.locate(
                     InvalidParameterError(
                         f"format must be one of {', '.join(repr(f) for f in FORMATS)}, not {value!r}",
-                        hint="format => 'paqdb' (the default) writes a file IMPORT MODEL reads; 'onnx' is "
-                        "not supported yet",
+                        hint="format => 'paqdb' (the default) writes a file IMPORT MODEL reads; 'onnx' "
+                        "a graph for ONNX tools",
                     ),
                     option,
                 )
             file_format = value.lower()
             if file_format == "onnx":
-                raise statement.locate(_onnx_not_yet(record), option)
+                from paqdb.ml.onnx_export import CONVERTIBLE_FAMILIES
+
+                if record.family not in CONVERTIBLE_FAMILIES:
+                    raise statement.locate(
+                        NotYetSupportedError(
+                            f"model '{record.name}' version {record.version} cannot be exported as ONNX: "
+                            f"family {record.family} does not convert to ONNX yet",
+                            hint=f"ONNX export works for {', '.join(CONVERTIBLE_FAMILIES)}; format => "
+                            "'paqdb' (the default) exports any model for IMPORT MODEL",
+                        ),
+                        option,
+                    )
         folder = Path(path).parent
         if Path(path).is_dir():
             raise statement.locate(
@@ -258,7 +268,8 @@ def _bound_path(statement: Statement, node: exp.Expression) -> str:
 
 @dataclass
 class ExportModelOp(PhysicalOperator):
-    """Write a model version to a file: the catalog's metadata, its trials and its artifact."""
+    """Write a model version to a file: the catalog's metadata, its trials and its artifact (or, as ONNX,
+    one graph of its featurizer and estimator)."""
 
     record: ModelRecord
     path: str
@@ -274,7 +285,12 @@ class ExportModelOp(PhysicalOperator):
         }
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        data = export_bytes(context.models, self.record)
+        if self.file_format == "onnx":
+            from paqdb.ml.onnx_export import to_onnx  # skl2onnx and onnx load only here
+
+            data = to_onnx(context.models.load_record(self.record).model, self.record.name)
+        else:
+            data = export_bytes(context.models, self.record)
         _write_atomically(self.path, data)
         sha256 = hashlib.sha256(data).hexdigest()
         state.result = ExecResult(
@@ -535,14 +551,6 @@ def read_export(
 
 
 # -- helpers ----------------------------------------------------------------------------------------
-
-
-def _onnx_not_yet(record: ModelRecord) -> NotYetSupportedError:
-    return NotYetSupportedError(
-        f"EXPORT MODEL ... WITH (format => 'onnx') is not supported yet (model '{record.name}', "
-        f"family {record.family}): the model's featurizer has no ONNX form yet",
-        hint="export with the default format, format => 'paqdb', and load it with IMPORT MODEL",
-    )
 
 
 def _max_file_bytes() -> int:

@@ -10,7 +10,9 @@ import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 import paqdb
@@ -318,13 +320,114 @@ def test_export_errors_point_at_what_is_wrong(source: paqdb.Connection, folder: 
     assert not (folder / "x").exists() and not (folder / "x.pmml").exists()
 
 
-def test_onnx_export_says_it_is_not_supported_yet(source: paqdb.Connection, folder: Path) -> None:
-    path = folder / "m.onnx"
-    sql = f"EXPORT MODEL m TO '{path}' WITH (format => 'onnx')"
+@pytest.fixture(scope="module")
+def mixed(folder: Path) -> Iterator[paqdb.Connection]:
+    """Adult rows to train on, and test rows with NULL numbers, NULL strings and a category never seen."""
+    connection = paqdb.connect(str(folder / "mixed.duckdb"), autocommit=True)
+    connection.execute("LOAD DATASET adult")
+    connection.execute("CREATE TABLE train AS SELECT * FROM adult USING SAMPLE 2000 ROWS (reservoir, 1)")
+    connection.execute("CREATE TABLE test AS SELECT * FROM adult USING SAMPLE 400 ROWS (reservoir, 2)")
+    connection.execute("UPDATE test SET age = NULL WHERE rowid % 7 = 0")
+    connection.execute("UPDATE test SET occupation = NULL WHERE rowid % 5 = 0")
+    connection.execute("UPDATE test SET workclass = 'never seen' WHERE rowid % 6 = 0")
+    yield connection
+    connection.close()
+
+
+def _onnx_run(con: paqdb.Connection, model: str, path: Path) -> tuple[list[Any], Any, Any]:
+    """The ONNX graph's outputs on the test rows (the columns as paqdb casts them; NULL as NaN or '')."""
+    import onnxruntime
+
+    from paqdb.planner.typing import feature_column
+
+    features = [feature_column(c) for c in con.session.models.record(model).features]
+    columns = ", ".join(f'{f.expression} AS "{f.name}"' for f in features if f is not None)
+    table = con.execute(f"SELECT {columns} FROM test ORDER BY rowid").fetch_arrow_table()
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    feed = {}
+    for graph_input in session.get_inputs():
+        values = table.column(graph_input.name).to_pylist()
+        if graph_input.type == "tensor(string)":
+            feed[graph_input.name] = np.array(["" if v is None else v for v in values], dtype=object)
+        else:
+            feed[graph_input.name] = np.array([np.nan if v is None else float(v) for v in values])
+        feed[graph_input.name] = feed[graph_input.name].reshape(-1, 1)
+    return session.run(None, feed), table, session
+
+
+@pytest.mark.parametrize("family", ["logistic", "linear_svm", "random_forest", "mlp"])
+def test_onnx_export_predicts_as_paqdb_with_nulls_and_unseen_values(
+    mixed: paqdb.Connection, folder: Path, family: str
+) -> None:
+    name = f"onnx_{family}"
+    mixed.execute(
+        f"CREATE MODEL {name} PREDICT income FROM train USING SEARCH (families => ['{family}'], "
+        "budget => '1 trials')"
+    )
+    path = folder / f"{name}.onnx"
+    row = mixed.execute(f"EXPORT MODEL {name} TO '{path}' WITH (format => 'onnx')").fetchone()
+    assert row is not None and row[3] == "onnx" and row[4] == path.stat().st_size
+    (labels, probabilities), table, session = _onnx_run(mixed, name, path)
+    assert [o.name for o in session.get_outputs()] == ["label", "probabilities"]
+    expected = [
+        r[0] for r in mixed.execute(f"SELECT PREDICT(income USING MODEL {name}) FROM test ORDER BY rowid")
+    ]
+    model = mixed.session.models.load(name).model
+    reference = model.predict_probabilities(model.featurize(table))
+    # A forest's vote can tie exactly (0.5, 0.5); float32 sums break such ties either way.
+    decided = np.abs(reference[:, 0] - reference[:, 1]) > 1e-6
+    assert decided.sum() > 350
+    assert list(np.asarray(labels)[decided]) == list(np.asarray(expected, dtype=object)[decided])
+    if family != "linear_svm":  # LinearSVC's graph returns its decision scores, not probabilities
+        np.testing.assert_allclose(probabilities, reference, atol=1e-4)
+
+
+def test_onnx_export_of_a_regression_gives_the_estimators_values(
+    mixed: paqdb.Connection, folder: Path
+) -> None:
+    mixed.execute(
+        "CREATE MODEL onnx_ridge PREDICT hours_per_week FROM (SELECT * EXCLUDE (hours_per_week), "
+        "hours_per_week::DOUBLE AS hours_per_week FROM train) USING SEARCH (families => ['ridge'], "
+        "budget => '1 trials')"
+    )
+    path = folder / "ridge.onnx"
+    mixed.execute(f"EXPORT MODEL onnx_ridge TO '{path}' WITH (format => 'onnx')")
+    (values,), _, _ = _onnx_run(mixed, "onnx_ridge", path)
+    expected = [
+        r[0]
+        for r in mixed.execute(
+            "SELECT PREDICT(hours_per_week USING MODEL onnx_ridge) FROM test ORDER BY rowid"
+        )
+    ]
+    np.testing.assert_allclose(np.asarray(values).ravel(), expected, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("family", ["gradient_boosting", "kernel_approximation"])
+def test_onnx_export_of_a_family_that_does_not_convert_is_refused_at_the_option(
+    source: paqdb.Connection, folder: Path, family: str
+) -> None:
+    source.execute(
+        f"CREATE OR REPLACE MODEL {family} PREDICT species FROM iris USING SEARCH (families => ['{family}'], "
+        "budget => '1 trials')"
+    )
+    path = folder / f"{family}.onnx"
+    sql = f"EXPORT MODEL {family} TO '{path}' WITH (format => 'onnx')"
     with pytest.raises(NotYetSupportedError) as caught:
         source.execute(sql)
+    assert f"family {family} does not convert to ONNX yet" in caught.value.message
     assert caught.value.column == sql.index("format") + 1
     assert caught.value.hint is not None and "format => 'paqdb'" in caught.value.hint
+    assert not path.exists()
+
+
+def test_onnx_export_of_hashed_text_is_refused(mixed: paqdb.Connection, folder: Path) -> None:
+    mixed.execute(
+        "CREATE MODEL onnx_text PREDICT income FROM train USING SEARCH (families => ['logistic'], "
+        "budget => '1 trials', text => ['occupation'])"
+    )
+    path = folder / "text.onnx"
+    with pytest.raises(NotYetSupportedError, match="hashed text column"):
+        mixed.execute(f"EXPORT MODEL onnx_text TO '{path}' WITH (format => 'onnx')")
     assert not path.exists()
 
 
