@@ -140,6 +140,9 @@ class _Settings:
     strength: float
     learning_rate: float
     fit_intercept: bool
+    #: ``class_weight='balanced'``: each row's loss weighted by ``rows / (classes x rows of its class)``,
+    #: as scikit-learn's classifiers weigh it.
+    balanced: bool = False
 
     def penalty(self, loss: Loss, n_rows: int) -> float:
         """The L2 strength per row, ``lambda``, in the convention of the regulariser's estimator."""
@@ -344,6 +347,8 @@ class BatchedLinearTrainer:
                 )
             self.classes_: np.ndarray | None = classes
             self._class_counts = np.bincount(codes, minlength=len(classes))
+            # scikit-learn's "balanced" weights, per row; used by the configurations that ask for them.
+            row_weights = (n_rows / (len(classes) * self._class_counts))[codes]
             outputs = len(classes) if len(classes) > 2 else 1
             # One target column per output: 0/1 (sigmoid) or one-hot (softmax) for the logistic loss, so
             # its gradient is prediction minus target; minus the +-1 label for the hinges (see _residual).
@@ -361,6 +366,7 @@ class BatchedLinearTrainer:
             self.classes_ = None
             outputs = 1
             self._target = target.astype(np.float64).reshape(n_rows, 1)
+            row_weights = np.ones(n_rows)
 
         self._loss: Loss = loss
         self._task: Task = task
@@ -370,11 +376,15 @@ class BatchedLinearTrainer:
         k = len(settings)
         curvature = _CURVATURE[(loss, outputs > 1)]
         rows_per_step = n_rows if batch_size is None else min(int(batch_size), n_rows)
+        # A weighted loss's curvature is that of the rows scaled by the square roots of their weights.
         data_smoothness = {
-            fit: _data_smoothness(matrix, fit, rows_per_step) for fit in {s.fit_intercept for s in settings}
+            (fit, balanced): _data_smoothness(matrix, fit, rows_per_step, row_weights if balanced else None)
+            for fit, balanced in {(s.fit_intercept, s.balanced) for s in settings}
         }
         penalty = np.array([s.penalty(loss, n_rows) for s in settings])
-        smoothness = np.array([curvature * data_smoothness[s.fit_intercept] for s in settings]) + penalty
+        smoothness = (
+            np.array([curvature * data_smoothness[(s.fit_intercept, s.balanced)] for s in settings]) + penalty
+        )
         # All-zero data with no penalty has no curvature: any step is stable.
         smoothness[smoothness <= 0] = 1.0
         step = np.array([s.learning_rate for s in settings]) / smoothness
@@ -387,6 +397,10 @@ class BatchedLinearTrainer:
         self._penalty = np.repeat(penalty, outputs)
         self._step = np.repeat(step, outputs)
         self._intercept_mask = np.repeat(intercept, outputs)
+        weighted = np.repeat(np.array([s.balanced for s in settings]), outputs)
+        # Per-column row weights, or None when no configuration weighs its rows.
+        self._row_weights: np.ndarray | None = row_weights if weighted.any() else None
+        self._weighted_columns = weighted
         # The iterate that training updates, and the model the trainer reports: the same arrays for
         # full-batch descent, the mean of the last epoch's iterates with mini-batches (see _run_epoch).
         self._weights = np.zeros((n_features, k * outputs))
@@ -404,6 +418,8 @@ class BatchedLinearTrainer:
         defaults: Mapping[str, Any] = family.defaults if family is not None else {}
         regularizers: tuple[Literal["C", "alpha"], ...] = ("alpha",) if loss == "squared" else ("C", "alpha")
         allowed = {*regularizers, "learning_rate", "fit_intercept"} | _IGNORED_HYPERPARAMETERS
+        if loss != "squared":
+            allowed.add("class_weight")
         if isinstance(self.configurations, Mapping | str) or not isinstance(self.configurations, Sequence):
             raise InvalidParameterError("configurations must be a list of dicts, one per configuration")
         if not self.configurations:
@@ -443,7 +459,16 @@ class BatchedLinearTrainer:
                 raise InvalidParameterError(
                     f"configuration {index}: fit_intercept must be true or false, got {fit_intercept!r}"
                 )
-            settings.append(_Settings(regularizer, strength, learning_rate, bool(fit_intercept)))
+            class_weight = configuration.get("class_weight")
+            if class_weight not in (None, "balanced"):
+                raise InvalidParameterError(
+                    f"configuration {index}: class_weight must be None or 'balanced', got {class_weight!r}"
+                )
+            settings.append(
+                _Settings(
+                    regularizer, strength, learning_rate, bool(fit_intercept), class_weight == "balanced"
+                )
+            )
         return settings
 
     # Training.
@@ -498,13 +523,19 @@ class BatchedLinearTrainer:
             # Gradient descent converges with a constant step: no decay, no shuffling, no averaging.
             activations = np.empty((n_rows, columns))
             self._gradient_step(
-                matrix, self._target, self._factors(self._step, n_rows), activations, gradient
+                matrix,
+                self._target,
+                self._factors(self._step, n_rows),
+                activations,
+                gradient,
+                self._row_weights,
             )
             return
         size = self.batch_size
         order = self._rng.permutation(n_rows)
         # The targets are small: permute them once per epoch and read each batch as a slice.
         targets = self._target[order]
+        weights = None if self._row_weights is None else self._row_weights[order]
         step = self._step / math.sqrt(1.0 + self._epoch / STEP_DECAY_EPOCHS)
         full = self._factors(step, size)
         rows_buffer = np.empty((size, matrix.shape[1]))
@@ -520,7 +551,12 @@ class BatchedLinearTrainer:
             np.take(matrix, order[begin:end], axis=0, out=rows, mode="clip")
             factors = full if end - begin == size else self._factors(step, end - begin)
             self._gradient_step(
-                rows, targets[begin:end], factors, activations_buffer[: end - begin], gradient
+                rows,
+                targets[begin:end],
+                factors,
+                activations_buffer[: end - begin],
+                gradient,
+                None if weights is None else weights[begin:end],
             )
             weight_sum += self._weights
             intercept_sum += self._intercepts
@@ -542,14 +578,23 @@ class BatchedLinearTrainer:
         factors: tuple[np.ndarray, np.ndarray],
         activations: np.ndarray,
         gradient: np.ndarray,
+        row_weights: np.ndarray | None = None,
     ) -> None:
-        """One step of every active configuration on ``rows`` (all or a batch of the training matrix)."""
+        """One step of every active configuration on ``rows`` (all or a batch of the training matrix);
+        ``row_weights`` (one per row) weigh the loss of the configurations with class weights."""
         shrink, scale = factors
         weights = self._weights
         # The one pass over the rows that the whole batch shares: activations of every configuration.
         np.matmul(rows, weights, out=activations)
         activations += self._intercepts
         residual = self._residual(activations, target)
+        if row_weights is not None and self._weighted_columns.any():
+            # A weighted mean loss: each row's derivative scaled by its weight, column by column, so an
+            # unweighted configuration in the same batch sees exactly its own arithmetic.
+            if self._weighted_columns.all():
+                residual *= row_weights[:, None]
+            else:
+                residual[:, self._weighted_columns] *= row_weights[:, None]
         # Scale by step / n whichever of the residual (rows x columns) and the gradient (features x
         # columns) is smaller; the choice depends on the shapes only, not on which configurations train.
         scale_residual = residual.shape[0] <= gradient.shape[0]
@@ -631,6 +676,7 @@ class BatchedLinearTrainer:
         self._penalty = self._penalty[columns]
         self._step = self._step[columns]
         self._intercept_mask = self._intercept_mask[columns]
+        self._weighted_columns = self._weighted_columns[columns]
 
     # Reading the models.
 
@@ -740,12 +786,19 @@ class BatchedLinearTrainer:
             inverse = math.inf if penalty == 0 else 1.0 / (penalty * n_rows)
             if self._loss == "logistic":
                 model = LogisticRegression(
-                    C=inverse, fit_intercept=setting.fit_intercept, random_state=self.seed
+                    C=inverse,
+                    fit_intercept=setting.fit_intercept,
+                    class_weight="balanced" if setting.balanced else None,
+                    random_state=self.seed,
                 )
                 model.n_iter_ = np.array([epochs], dtype=np.int32)
             else:
                 model = LinearSVC(
-                    C=inverse, loss=self._loss, fit_intercept=setting.fit_intercept, random_state=self.seed
+                    C=inverse,
+                    loss=self._loss,
+                    fit_intercept=setting.fit_intercept,
+                    class_weight="balanced" if setting.balanced else None,
+                    random_state=self.seed,
                 )
                 model.n_iter_ = epochs
             model.coef_ = coef
@@ -804,7 +857,9 @@ def _check_matrix(X: Any, what: str, *, allow_empty: bool = False) -> np.ndarray
     return matrix
 
 
-def _data_smoothness(matrix: np.ndarray, with_intercept: bool, rows_per_step: int) -> float:
+def _data_smoothness(
+    matrix: np.ndarray, with_intercept: bool, rows_per_step: int, row_weights: np.ndarray | None = None
+) -> float:
     """The smoothness of a mean over ``rows_per_step`` sampled rows of a loss with curvature 1, for SGD.
 
     Gower et al.'s expected smoothness (ICML 2019) for mini-batches of b of n rows without replacement,
@@ -814,18 +869,25 @@ def _data_smoothness(matrix: np.ndarray, with_intercept: bool, rows_per_step: in
     paper's worst case: one outlying row would set that (on standardised MNIST the largest is 33 times the
     mean, and steps three times smaller cost 2 points of accuracy after 10 epochs), and the averaged
     iterate absorbs the occasional large step. ``A`` is the matrix, with a column of ones when
-    ``with_intercept``.
+    ``with_intercept``. With ``row_weights`` (a weighted loss), ``A``'s rows are scaled by the square roots
+    of their weights.
     """
     n_rows = matrix.shape[0]
-    full = _largest_squared_singular_value(matrix, with_intercept)
+    full = _largest_squared_singular_value(matrix, with_intercept, row_weights)
     if rows_per_step >= n_rows:
         return full
-    mean_row = float(np.einsum("ij,ij->", matrix, matrix)) / n_rows + float(with_intercept)
+    if row_weights is None:
+        mean_row = float(np.einsum("ij,ij->", matrix, matrix)) / n_rows + float(with_intercept)
+    else:
+        squared = np.einsum("ij,ij->i", matrix, matrix) + float(with_intercept)
+        mean_row = float(row_weights @ squared) / n_rows
     b, n = rows_per_step, n_rows
     return (n * (b - 1) * full + (n - b) * mean_row) / (b * (n - 1))
 
 
-def _largest_squared_singular_value(matrix: np.ndarray, with_intercept: bool) -> float:
+def _largest_squared_singular_value(
+    matrix: np.ndarray, with_intercept: bool, row_weights: np.ndarray | None = None
+) -> float:
     """Estimate the largest eigenvalue of ``A^T A / n``, ``A`` the matrix with a column of ones appended when
     ``with_intercept``, by power iteration without forming ``A``.
 
@@ -836,8 +898,11 @@ def _largest_squared_singular_value(matrix: np.ndarray, with_intercept: bool) ->
     """
     n_rows, n_features = matrix.shape
     sampler = np.random.default_rng(0)
+    weights = row_weights
     if n_rows > SPECTRAL_SAMPLE_ROWS:
-        matrix = matrix[np.sort(sampler.choice(n_rows, SPECTRAL_SAMPLE_ROWS, replace=False))]
+        sample = np.sort(sampler.choice(n_rows, SPECTRAL_SAMPLE_ROWS, replace=False))
+        matrix = matrix[sample]
+        weights = None if weights is None else weights[sample]
     vector = sampler.standard_normal(n_features + int(with_intercept))
     vector /= np.linalg.norm(vector)
     value = 0.0
@@ -845,6 +910,9 @@ def _largest_squared_singular_value(matrix: np.ndarray, with_intercept: bool) ->
         image = matrix @ vector[:n_features]
         if with_intercept:
             image += vector[n_features]
+        if weights is not None:
+            # (D A)^T (D A) v = A^T (w * A v) with D = diag(sqrt(w)): no scaled copy of the matrix.
+            image *= weights
         product = matrix.T @ image
         if with_intercept:
             product = np.append(product, image.sum())

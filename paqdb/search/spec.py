@@ -58,6 +58,9 @@ SEARCH_OPTIONS: tuple[str, ...] = (
     "eta",
     "pca",
     "text",
+    "exclude",
+    "drop_identifiers",
+    "class_weight",
 )
 """Option names of ``USING SEARCH (...)`` besides hyperparameter names."""
 
@@ -204,6 +207,12 @@ class SearchPlan:
     seed: int
     pca: int | None = None
     text: tuple[str, ...] = ()
+    class_weight: str | None = None
+
+
+CLASS_WEIGHTS: tuple[str, ...] = ("balanced",)
+"""Values of the ``class_weight`` option (scikit-learn's: each class weighted by ``rows / (classes x
+rows of the class)``, so every class counts as much in the loss)."""
 
 
 @dataclass(frozen=True)
@@ -251,6 +260,16 @@ class SearchSpec:
     text : tuple of str
         String feature columns holding free text, encoded as hashed word counts instead of categories
         (:class:`~paqdb.ml.features.Featurizer`'s ``text_columns``).
+    exclude : tuple of str
+        Columns of the training relation left out of the features (an id, a leak of the label); the
+        planner checks each names a column.
+    drop_identifiers : bool, default=True
+        Leave out identifier-like feature columns (integer or string, a distinct value in every row); the
+        planner finds them with the training-shape query and says which it left out.
+    class_weight : {"balanced"}, optional
+        Classification only: weight each class inversely to its frequency in every family that takes
+        class weights (all classification families but ``mlp``, which a search with class weights then
+        leaves out unless ``families`` names it, which is an error).
 
     Examples
     --------
@@ -273,6 +292,9 @@ class SearchSpec:
     eta: int | None = None
     pca: int | None = None
     text: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    drop_identifiers: bool = True
+    class_weight: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("metric", "strategy", "task"):
@@ -318,6 +340,12 @@ class SearchSpec:
             raise InvalidParameterError(
                 f"unknown task {self.task!r}", hint="task is 'classification' or 'regression'"
             )
+        self._check_class_weight()
+        if not isinstance(self.drop_identifiers, bool):
+            raise InvalidParameterError(
+                f"drop_identifiers {self.drop_identifiers!r} is not true or false",
+                hint="e.g. drop_identifiers => false keeps columns with a distinct value in every row",
+            )
         if self.metric is not None and self.metric not in METRICS:
             raise InvalidParameterError(
                 f"unknown metric {self.metric!r}", hint=f"metrics: {', '.join(METRICS)}"
@@ -330,6 +358,29 @@ class SearchSpec:
         for name in self.hyperparameters:
             if not any(name in family.hyperparameter_names for family in chosen):
                 raise _unknown_hyperparameter(name, chosen)
+
+    def _check_class_weight(self) -> None:
+        if self.class_weight is None:
+            return
+        if not isinstance(self.class_weight, str) or self.class_weight.strip().lower() not in CLASS_WEIGHTS:
+            raise InvalidParameterError(
+                f"class_weight {self.class_weight!r} is not one of: {', '.join(CLASS_WEIGHTS)}",
+                hint="write class_weight => 'balanced' to weight classes inversely to their frequency, "
+                "or leave it out",
+            )
+        object.__setattr__(self, "class_weight", self.class_weight.strip().lower())
+        if self.task == "regression":
+            raise InvalidParameterError(
+                "class_weight applies to classification, not regression",
+                hint="leave class_weight out, or use task => 'classification'",
+            )
+        unweighted = [n for n in self.families or () if not get_family(n).class_weighted]
+        if unweighted:
+            raise InvalidParameterError(
+                f"class_weight does not apply to family {', '.join(repr(n) for n in unweighted)}",
+                hint="families that take class weights: "
+                + ", ".join(f.name for f in FAMILIES.values() if f.class_weighted),
+            )
 
     def _check_bandit_options(self) -> None:
         if not isinstance(self.batching, bool):
@@ -405,9 +456,11 @@ class SearchSpec:
                 arguments["seed"] = _whole_number(name, value)
             elif name == "validation":
                 arguments["validation_fraction"] = value
-            elif name == "text":
-                arguments["text"] = _column_names(value)
-            elif name in ("batching", "epsilon", "round_resource", "eta", "pca"):
+            elif name in ("text", "exclude"):
+                arguments[name] = _column_names(value, name)
+            elif name == "class_weight":
+                arguments["class_weight"] = value
+            elif name in ("batching", "epsilon", "round_resource", "eta", "pca", "drop_identifiers"):
                 arguments[name] = value
             elif raw_name in known_hyperparameters or name in by_lower_name:
                 hyperparameters[raw_name if raw_name in known_hyperparameters else by_lower_name[name]] = (
@@ -431,6 +484,15 @@ class SearchSpec:
                 family.require(task)
         else:
             families = families_for(task)
+            if self.class_weight is not None:
+                # A search with class weights compares weighted models only: a family that cannot weigh
+                # classes (mlp) would compete on other terms.
+                families = [f for f in families if f.class_weighted]
+        if self.class_weight is not None and task != "classification":
+            raise InvalidParameterError(
+                f"class_weight applies to classification, but the label makes this {task}",
+                hint="leave class_weight out, or use task => 'classification'",
+            )
         metric = get_metric(self.metric, task)
         for name in self.hyperparameters:
             if not any(name in family.hyperparameter_names_for(task) for family in families):
@@ -440,6 +502,10 @@ class SearchSpec:
         for family in families:
             names = family.hyperparameter_names_for(task)
             mine = {n: v for n, v in self.hyperparameters.items() if n in names}
+            if self.class_weight is not None:
+                # A fixed value every configuration carries: its estimator is built with it, and the
+                # trials and the stored model record it.
+                mine["class_weight"] = [self.class_weight]
             spaces[family.name] = {**family.space_for(task), **mine}
             overridden[family.name] = frozenset(mine)
         return SearchPlan(
@@ -453,6 +519,7 @@ class SearchSpec:
             seed=self.seed,
             pca=self.pca,
             text=self.text,
+            class_weight=self.class_weight,
         )
 
 
@@ -474,13 +541,14 @@ def _family_names(value: object) -> tuple[str, ...]:
     )
 
 
-def _column_names(value: object) -> tuple[str, ...]:
+def _column_names(value: object, option: str = "text") -> tuple[str, ...]:
     if isinstance(value, str):
         value = [name.strip() for name in value.split(",")]
     if isinstance(value, list | tuple) and value and all(isinstance(v, str) and v for v in value):
         return tuple(value)
+    example = "['review', 'title']" if option == "text" else "['id', 'customer_key']"
     raise InvalidParameterError(
-        f"text {value!r} is not a list of column names", hint="e.g. text = ['review', 'title']"
+        f"{option} {value!r} is not a list of column names", hint=f"e.g. {option} = {example}"
     )
 
 
@@ -526,6 +594,7 @@ def _unknown_hyperparameter(name: str, families: list[ModelFamily]) -> InvalidPa
 
 __all__ = [
     "BANDIT_STRATEGIES",
+    "CLASS_WEIGHTS",
     "DEFAULT_BUDGET",
     "DEFAULT_BUDGET_SECONDS",
     "DEFAULT_BUDGET_TRIALS",

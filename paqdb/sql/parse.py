@@ -143,7 +143,8 @@ def leading_space(text: str) -> int:
 
 
 def calls_predict(tokens: list[Token]) -> bool:
-    """True when the tokens hold ``PREDICT( ... USING MODEL ...)``, the expression form.
+    """True when the tokens hold ``PREDICT( ... USING MODEL ...)`` or ``PREDICT_PROBA( ... USING MODEL
+    ...)``, the expression forms.
 
     Only the full form counts, so a table, column or function that happens to be called ``predict``
     (``CREATE TABLE predict (a INT)``) stays plain SQL.
@@ -151,7 +152,7 @@ def calls_predict(tokens: list[Token]) -> bool:
     for i, token in enumerate(tokens[:-1]):
         if (
             token.token_type == TokenType.STRING
-            or token.text.upper() != "PREDICT"
+            or token.text.upper() not in ("PREDICT", "PREDICT_PROBA")
             or tokens[i + 1].token_type != TokenType.L_PAREN
             or (i > 0 and tokens[i - 1].token_type == TokenType.DOT)
         ):
