@@ -257,26 +257,24 @@ class _Builder:
     def trees(self, states: list[ColumnState], inputs: list[exp.Expression]) -> tuple[exp.Expression, str]:
         estimator = self.estimator
         kind = type(estimator).__name__
-        # The ordinal matrix's columns, computed once per row as fields of a struct.
-        columns: list[exp.Expression] = []
+        # One test per column of the ordinal matrix: "column <= threshold" written on the input itself, so
+        # no node recomputes an imputed value or a category code (a lambda over a one-element list, DuckDB's
+        # only "let" in a scalar expression, ran 5x slower than repeating expressions).
         float32 = kind.startswith("RandomForest")  # scikit-learn's trees read float32; HGB reads float64
+        tests: list[Callable[[float], exp.Expression | bool]] = []
         for state, value in zip(states, inputs, strict=True):
             if state.width("ordinal") == 0:
                 continue
             if state.kind == "categorical":
-                columns.append(_category_code(state, value))
+                tests.append(lambda t, s=state, x=value: _category_test(s, x, t))
                 continue
-            imputed, missing = self._numeric(state, value)
-            columns.append(imputed)
+            number = _as_double(value) if state.kind == "boolean" else value
+            tests.append(lambda t, s=state, x=number: _numeric_test(s, x, t, float32))
             if state.has_missing:
-                columns.append(missing)
-        if float32:
-            columns = [_parse("CAST(CAST(__x__ AS FLOAT) AS DOUBLE)", x=c) for c in columns]
+                tests.append(lambda t, x=number: _missing_test(x, t))
 
-        # Each node reads its feature's expression again: a lambda over a one-element list of the row's
-        # features (DuckDB's only "let" in a scalar expression) ran 5x slower than repeating them.
-        def feature(index: int) -> exp.Expression:
-            return columns[index].copy()
+        def feature(index: int, threshold: float) -> exp.Expression | bool:
+            return tests[index](float(threshold))
 
         if kind.startswith("HistGradientBoosting"):
             body, form = self._boosting(feature)
@@ -286,7 +284,7 @@ class _Builder:
             raise NotCompilable(f"estimator {kind} does not compile to SQL")
         return body, form
 
-    def _boosting(self, feature: Callable[[int], exp.Expression]) -> tuple[exp.Expression, str]:
+    def _boosting(self, feature: Callable[[int, float], exp.Expression | bool]) -> tuple[exp.Expression, str]:
         estimator = self.estimator
         predictors = estimator._predictors
         per_iteration = estimator.n_trees_per_iteration_
@@ -313,7 +311,7 @@ class _Builder:
             return self._classification(self._expit_pair(raw[0])), form
         return self._classification(self._softmax(exp.Array(expressions=raw))), form
 
-    def _forest(self, feature: Callable[[int], exp.Expression]) -> tuple[exp.Expression, str]:
+    def _forest(self, feature: Callable[[int, float], exp.Expression | bool]) -> tuple[exp.Expression, str]:
         estimator = self.estimator
         trees = [tree.tree_ for tree in estimator.estimators_]
         outputs = trees[0].value.shape[2] if self.model.task == "classification" else 1
@@ -434,37 +432,103 @@ def _one_hot_sum(state: ColumnState, value: exp.Expression, weights: np.ndarray)
     )
 
 
-def _category_code(state: ColumnState, value: exp.Expression) -> exp.Expression:
-    """The ordinal slot of a categorical input, as the featurizer's ``_category_codes`` gives it."""
-    vocabulary = exp.Array(expressions=[exp.Literal.string(v) for v in state.vocabulary])
-    return _parse(
-        "CASE WHEN __x__ IS NULL THEN __null__ "
-        "ELSE coalesce(list_position(__vocabulary__, __x__) - 1, __other__) END::DOUBLE",
-        x=value,
-        vocabulary=vocabulary,
-        null=exp.Literal.number(str(state.null_slot)),
-        other=exp.Literal.number(str(state.other_slot)),
+def _branch(
+    condition: exp.Expression | bool,
+    left: Callable[[], exp.Expression],
+    right: Callable[[], exp.Expression],
+) -> exp.Expression:
+    """``CASE WHEN condition THEN left ELSE right END``, or one side when the test is decided already."""
+    if condition is True:
+        return left()
+    if condition is False:
+        return right()
+    return exp.Case(ifs=[exp.If(this=condition, true=left())], default=right())
+
+
+def _float32_bound(threshold: float) -> tuple[float, bool]:
+    """``(bound, inclusive)`` with ``float32(x) <= threshold`` exactly when ``x <= bound`` (inclusive) or
+    ``x < bound``: scikit-learn's trees round their input to float32 before comparing, and rounding is
+    monotone, so the test is one comparison of the float64 input (no cast that overflows)."""
+    below = np.float32(threshold)
+    if float(below) > threshold:
+        below = np.nextafter(below, np.float32(-np.inf))
+    above = np.nextafter(below, np.float32(np.inf))
+    if np.isinf(above):
+        above_value = float(below) + (float(below) - float(np.nextafter(below, np.float32(-np.inf))))
+    else:
+        above_value = float(above)
+    bound = (float(below) + above_value) / 2  # exact: float32 values add exactly in float64
+    # A tie rounds to the float32 with an even mantissa.
+    inclusive = int(np.array(below, np.float32).view(np.int32)) % 2 == 0
+    return bound, inclusive
+
+
+def _numeric_test(
+    state: ColumnState, value: exp.Expression, threshold: float, float32: bool
+) -> exp.Expression | bool:
+    """``imputed(value) <= threshold``: the input when finite, else the training median."""
+    median = state.median
+    if float32:
+        bound, inclusive = _float32_bound(threshold)
+        median_goes_left = float(np.float32(median)) <= threshold
+    else:
+        bound, inclusive = threshold, True
+        median_goes_left = median <= threshold
+    literal = _number(bound)
+    if median_goes_left:
+        right = (
+            exp.GT(this=value.copy(), expression=literal)
+            if inclusive
+            else exp.GTE(this=value.copy(), expression=literal)
+        )
+        return _parse("coalesce(NOT (isfinite(__x__) AND __r__), TRUE)", x=value, r=right)
+    left = (
+        exp.LTE(this=value.copy(), expression=literal)
+        if inclusive
+        else exp.LT(this=value.copy(), expression=literal)
     )
+    return _parse("coalesce(isfinite(__x__) AND __l__, FALSE)", x=value, l=left)
 
 
-def _hgb_tree(nodes: np.ndarray, feature: Callable[[int], exp.Expression]) -> exp.Expression:
+def _missing_test(value: exp.Expression, threshold: float) -> exp.Expression | bool:
+    """``missing indicator (0 or 1) <= threshold``."""
+    if threshold >= 1.0:
+        return True
+    if threshold < 0.0:
+        return False
+    return _parse("coalesce(isfinite(__x__), FALSE)", x=value)
+
+
+def _category_test(state: ColumnState, value: exp.Expression, threshold: float) -> exp.Expression | bool:
+    """``slot(value) <= threshold`` for the featurizer's ordinal slots: the vocabulary (most frequent
+    first), then "other" when the vocabulary was capped, then NULL/unseen (see ``ColumnState``)."""
+    last = math.floor(threshold)
+    if last >= state.null_slot:
+        return True
+    if last < 0:
+        return False
+    if last >= len(state.vocabulary):  # the "other" slot (capped vocabulary): anything but NULL
+        return exp.Not(this=exp.Is(this=value.copy(), expression=exp.null()))
+    members = [exp.Literal.string(v) for v in state.vocabulary[: last + 1]]
+    return exp.Coalesce(this=exp.In(this=value.copy(), expressions=members), expressions=[exp.false()])
+
+
+def _hgb_tree(nodes: np.ndarray, feature: Callable[[int, float], exp.Expression | bool]) -> exp.Expression:
     """One HistGradientBoosting predictor as nested CASE: ``x <= threshold`` goes left."""
 
     def node(index: int) -> exp.Expression:
         current = nodes[index]
         if current["is_leaf"]:
             return _number(current["value"])
-        condition = exp.LTE(
-            this=feature(int(current["feature_idx"])), expression=_number(current["num_threshold"])
-        )
-        return exp.Case(
-            ifs=[exp.If(this=condition, true=node(int(current["left"])))], default=node(int(current["right"]))
-        )
+        condition = feature(int(current["feature_idx"]), float(current["num_threshold"]))
+        return _branch(condition, lambda: node(int(current["left"])), lambda: node(int(current["right"])))
 
     return node(0)
 
 
-def _sk_tree(tree: Any, output: int, feature: Callable[[int], exp.Expression]) -> exp.Expression:
+def _sk_tree(
+    tree: Any, output: int, feature: Callable[[int, float], exp.Expression | bool]
+) -> exp.Expression:
     """One scikit-learn tree's value for ``output`` (a class fraction, or the regression value)."""
     left, right = tree.children_left, tree.children_right
     features, thresholds = tree.feature, tree.threshold
@@ -473,10 +537,8 @@ def _sk_tree(tree: Any, output: int, feature: Callable[[int], exp.Expression]) -
     def node(index: int) -> exp.Expression:
         if left[index] == -1:
             return _number(values[index, output])
-        condition = exp.LTE(this=feature(int(features[index])), expression=_number(thresholds[index]))
-        return exp.Case(
-            ifs=[exp.If(this=condition, true=node(int(left[index])))], default=node(int(right[index]))
-        )
+        condition = feature(int(features[index]), float(thresholds[index]))
+        return _branch(condition, lambda: node(int(left[index])), lambda: node(int(right[index])))
 
     return node(0)
 

@@ -56,11 +56,13 @@ def _labels(table: pa.Table, task: str, n_classes: int) -> np.ndarray:
     return np.digitize(score, edges)
 
 
-def _model(family: str, task: str, n_classes: int = 2, **overrides: object) -> TrainedModel:
+def _model(
+    family: str, task: str, n_classes: int = 2, max_categories: int = 100, **overrides: object
+) -> TrainedModel:
     rng = np.random.default_rng(7)
     table = _training_table(rng, _ROWS)
     y = _labels(table, task, n_classes)
-    featurizer = Featurizer().fit(table)
+    featurizer = Featurizer(max_categories=max_categories).fit(table)
     spec = get_family(family)
     matrix = featurizer.transform(table, spec.encoding)
     configuration = {**spec.defaults, **overrides}
@@ -139,6 +141,24 @@ def test_gradient_boosting_compiles_to_the_same_predictions(task: str, n_classes
 def test_random_forest_compiles_to_the_same_predictions(task: str, n_classes: int) -> None:
     model = _model("random_forest", task, n_classes, n_estimators=15, max_depth=6)
     _compare(model, "VARCHAR" if n_classes else "DOUBLE")
+
+
+@pytest.mark.parametrize("family", ["logistic", "gradient_boosting", "random_forest"])
+def test_a_capped_vocabulary_keeps_other_and_null_apart(family: str) -> None:
+    """With an "other" slot, an unseen value and NULL take different slots, compiled as in the UDF."""
+    _compare(_model(family, "classification", 3, max_categories=2, max_iter=20, n_estimators=10), "VARCHAR")
+
+
+def test_float32_bounds_match_scikit_learns_rounding() -> None:
+    from paqdb.udfs.compile import _float32_bound
+
+    rng = np.random.default_rng(0)
+    for threshold in [*rng.normal(0, 1e4, 200), 0.5, 1e30, -3.0, float(np.float32(0.1))]:
+        bound, inclusive = _float32_bound(float(threshold))
+        near = np.nextafter(bound, [-np.inf, np.inf])
+        for x in [bound, *near, *rng.normal(threshold, abs(threshold) * 1e-6 + 1e-9, 50)]:
+            expected = float(np.float32(x)) <= threshold
+            assert expected == (x <= bound if inclusive else x < bound), (threshold, x)
 
 
 def test_boosting_tree_sums_are_exact() -> None:
