@@ -25,6 +25,7 @@ pipelines, native categorical splits, and forests with more than :data:`MAX_TREE
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -266,12 +267,12 @@ class _Builder:
             if state.width("ordinal") == 0:
                 continue
             if state.kind == "categorical":
-                tests.append(lambda t, s=state, x=value: _category_test(s, x, t))
+                tests.append(functools.partial(_category_test, state, value))
                 continue
             number = _as_double(value) if state.kind == "boolean" else value
-            tests.append(lambda t, s=state, x=number: _numeric_test(s, x, t, float32))
+            tests.append(functools.partial(_numeric_test, state, number, float32=float32))
             if state.has_missing:
-                tests.append(lambda t, x=number: _missing_test(x, t))
+                tests.append(functools.partial(_missing_test, number))
 
         def feature(index: int, threshold: float) -> exp.Expression | bool:
             return tests[index](float(threshold))
@@ -464,7 +465,7 @@ def _float32_bound(threshold: float) -> tuple[float, bool]:
 
 
 def _numeric_test(
-    state: ColumnState, value: exp.Expression, threshold: float, float32: bool
+    state: ColumnState, value: exp.Expression, threshold: float, *, float32: bool
 ) -> exp.Expression | bool:
     """``imputed(value) <= threshold``: the input when finite, else the training median."""
     median = state.median
