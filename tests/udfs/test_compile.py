@@ -195,7 +195,7 @@ def test_compiled_sql_renders_in_another_dialect() -> None:
 def test_predict_uses_the_compiled_path_and_explain_says_so(database: str) -> None:
     with paqdb.connect(database) as con:
         con.execute("LOAD DATASET iris")
-        for family in ("logistic", "mlp"):
+        for family in ("logistic", "mlp", "gradient_boosting"):
             con.execute(
                 f"CREATE MODEL m_{family} PREDICT species FROM iris "
                 f"USING SEARCH (families => ['{family}'], budget => '1 trials')"
@@ -209,6 +209,9 @@ def test_predict_uses_the_compiled_path_and_explain_says_so(database: str) -> No
             r[0] for r in con.execute("EXPLAIN PREDICT species FROM iris USING MODEL m_mlp").fetchall()
         )
         assert "compiled SQL" not in plan and "Arrow" in plan
+        explain = "EXPLAIN PREDICT species FROM iris USING MODEL m_gradient_boosting"
+        plan = "\n".join(r[0] for r in con.execute(explain).fetchall())
+        assert "Arrow UDF (tree ensembles score faster" in plan
         model = con.session.context.models.load("m_logistic").model
         expected = model.predict_arrow(
             con.session.engine.query_arrow(
