@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from paqdb.catalog import ModelRecord, TrialRecord
 from paqdb.engines.base import Column, ExecResult, render
+from paqdb.errors import InvalidParameterError
 from paqdb.models import ARTIFACT_FORMAT
 from paqdb.planner.context import ExecutionContext
 from paqdb.planner.plan import ExecutionState, PhysicalOperator
@@ -215,6 +216,18 @@ def summary_message(model_name: str, version: int, result: Any) -> str:
     return "; ".join([text, *notes])
 
 
+def probability_column_names(classes: list[str], taken: set[str]) -> list[str]:
+    """``probability_<class>`` for each class (its value as text, as written: ``probability_>50K``,
+    ``probability_true``), made unique against ``taken`` (lower-case names) and each other."""
+    names: list[str] = []
+    seen = set(taken)
+    for value in classes:
+        name = _fresh(f"probability_{value}", seen)
+        seen.add(name.lower())
+        names.append(name)
+    return names
+
+
 def _fresh(name: str, taken: set[str]) -> str:
     candidate, n = name, 1
     while candidate.lower() in taken:
@@ -256,6 +269,10 @@ class RegisterScorer(PhysicalOperator):
     floating one, VARCHAR or BOOLEAN for a class); a regression on any other label type gives DOUBLE.
     A catalog model's function stays registered for the session (``catalog_key`` remembers it); a
     freshly trained one is dropped after its statement.
+
+    ``probabilities`` adds the per-class probabilities to the struct and ``threshold`` decides a binary
+    model's prediction (PREDICT ... WITH (...)); ``probability_map`` registers ``PREDICT_PROBA``'s
+    function instead, which returns only the ``MAP(VARCHAR, DOUBLE)`` of probabilities.
     """
 
     function: str
@@ -263,15 +280,27 @@ class RegisterScorer(PhysicalOperator):
     label_type: str
     model_name: str | None  # the catalog model's lower-case name; None: the search's fresh model
     catalog_key: tuple[str, str] | None = None  # (lower-case name, identity) of a catalog model
+    probabilities: bool = False
+    threshold: float | None = None
+    probability_map: bool = False
+    why_not_compiled: str | None = None  # why a catalog model is not scored as compiled SQL (for EXPLAIN)
     name = "RegisterScoringFunction"
 
     def describe(self) -> dict[str, Any]:
-        return {
+        described: dict[str, Any] = {
             "function": self.function,
             "inputs": len(self.features),
+            "path": "Arrow UDF" + (f" ({self.why_not_compiled})" if self.why_not_compiled else ""),
             "vectorised": "Arrow, one call per 2048-row vector",
             "lifetime": "session" if self.catalog_key else "this statement",
         }
+        if self.probability_map:
+            described["returns"] = scoring.PROBABILITIES_TYPE
+        if self.probabilities:
+            described["probabilities"] = "per class"
+        if self.threshold is not None:
+            described["threshold"] = f"second class when its probability >= {self.threshold:g}"
+        return described
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         # A catalog model LoadModel decoded, or the one the statement's search just trained.
@@ -279,9 +308,26 @@ class RegisterScorer(PhysicalOperator):
         prediction_type = self.label_type
         if model.task == "regression" and self.label_type not in ("BIGINT", "DOUBLE"):
             prediction_type = "DOUBLE"
-        function = scoring.register(
-            context.engine, self.function, model, [f.model_type for f in self.features], prediction_type
-        )
+        argument_types = [f.model_type for f in self.features]
+        if self.probability_map:
+            function = scoring.register_probabilities(context.engine, self.function, model, argument_types)
+        else:
+            if (self.probabilities or self.threshold is not None) and model.task != "classification":
+                # The planner refuses these for a model known to predict numbers; a search's model is
+                # known only now.
+                raise InvalidParameterError(
+                    "probabilities and threshold apply to classification; this model predicts a number",
+                    hint="leave the WITH options out for a regression model",
+                )
+            function = scoring.register(
+                context.engine,
+                self.function,
+                model,
+                argument_types,
+                prediction_type,
+                probabilities=self.probabilities,
+                threshold=self.threshold,
+            )
         if self.catalog_key is not None:
             context.scoring_functions[self.catalog_key] = function
 
@@ -291,7 +337,9 @@ class ScoreQuery(PhysicalOperator):
     """Run the scoring query in the engine and return its rows; drop a one-off scoring function after.
 
     The output is every input column, then ``predicted_<label>`` and, for classification,
-    ``confidence`` (the probability of the predicted class).
+    ``confidence`` (the probability of the predicted class); with ``probabilities``, then one
+    ``probability_<class>`` column per class in the model's class order (the class value as text: see
+    :func:`probability_column_names`).
     """
 
     source_sql: str
@@ -302,13 +350,21 @@ class ScoreQuery(PhysicalOperator):
     label_sql_type: str
     task: str | None  # None: the task the search inferred
     drop_function: str | None = None
+    modifiers: str = ""  # " ORDER BY ... LIMIT ..." of the result rows, as written
+    probabilities: bool = False  # one probability_<class> column per class
+    model_name: str | None = None  # the catalog model's lower-case name; None: the search's fresh model
+    classes: list[str] | None = None  # the classes as text when known at planning (a catalog model)
     name = "ScoreInEngine"
 
     def describe(self) -> dict[str, Any]:
-        return {"sql": self.sql(self.task or "classification")}
+        classes = (self.classes or ["<class>"]) if self.probabilities else None
+        return {"sql": self.sql(self.task or "classification", classes)}
 
-    def sql(self, task: str) -> str:
-        """The scoring query for a model of ``task``."""
+    def sql(self, task: str, classes: list[str] | None = None) -> str:
+        """The scoring query for a model of ``task``; ``classes`` (as text): a probability column each
+        (by default those known at planning, when the statement asked for probabilities)."""
+        if classes is None and self.probabilities:
+            classes = self.classes
         args = ", ".join(f.expression for f in self.features)
         taken = {c.name.lower() for c in self.source_columns}
         output = _fresh(f"predicted_{self.label}", taken)
@@ -324,20 +380,32 @@ class ScoreQuery(PhysicalOperator):
         else:
             columns.append(f"CAST({prediction} AS {self.label_sql_type}) AS {quote(output)}")
             columns.append(f"__paqdb_score.confidence AS {quote(confidence)}")
+            if classes is not None:
+                taken |= {output.lower(), confidence.lower()}
+                for value, column in zip(classes, probability_column_names(classes, taken), strict=True):
+                    key = "'" + value.replace("'", "''") + "'"
+                    columns.append(f"__paqdb_score.probabilities[{key}] AS {quote(column)}")
         # The input's columns by name (no engine-specific "* EXCLUDE"), then the prediction's.
         inputs = [quote(c.name) for c in self.source_columns]
-        return (
+        query = (
             f"SELECT {', '.join([*inputs, *columns])} "
             f"FROM (SELECT *, {self.function}({args}) AS __paqdb_score FROM {self.source_sql}) "
             "AS __paqdb_input"
         )
+        if self.modifiers:
+            query = f"SELECT * FROM ({query}) AS __paqdb_predicted{self.modifiers}"
+        return query
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
         task = self.task
         if task is None:
             task = state.search_result.model.task
+        classes = self.classes if self.probabilities else None
+        if self.probabilities and classes is None:
+            model = state.models[self.model_name] if self.model_name else state.search_result.model
+            classes = scoring.class_names(model)
         try:
-            result = context.engine.execute(render(self.sql(task), context.engine.dialect))
+            result = context.engine.execute(render(self.sql(task, classes), context.engine.dialect))
         finally:
             if self.drop_function is not None:
                 context.engine.unregister_function(self.drop_function)
@@ -351,12 +419,14 @@ class CatalogQuery(PhysicalOperator):
 
     what: str  # "models" or "trials"
     model_name: str | None = None
+    version: int | None = None  # DESCRIBE MODEL m VERSION n; None: the current version
     name = "CatalogScan"
 
     def describe(self) -> dict[str, Any]:
         return {
             "table": "paqdb.models" if self.what == "models" else "paqdb.trials",
             "model": self.model_name,
+            **({"version": self.version} if self.version is not None else {}),
         }
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
@@ -365,7 +435,7 @@ class CatalogQuery(PhysicalOperator):
             status = "SHOW MODELS"
         else:
             assert self.model_name is not None
-            table = context.models.describe(self.model_name)
+            table = context.models.describe(self.model_name, self.version)
             status = "DESCRIBE MODEL"
         columns = [Column(f.name, sql_type_of(f.type)) for f in table.schema]
         state.result = ExecResult(table, table.num_rows, columns, status)
@@ -445,6 +515,8 @@ class Nothing(PhysicalOperator):
 
 def sql_type_of(arrow_type: pa.DataType) -> str:
     """The SQL type name a door shows for a column of an Arrow table paqdb builds."""
+    if isinstance(arrow_type, pa.JsonType):  # DESCRIBE MODEL's hyperparameters and resources
+        return "JSON"
     if pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type):
         return "VARCHAR"
     if pa.types.is_floating(arrow_type):
@@ -458,3 +530,52 @@ def sql_type_of(arrow_type: pa.DataType) -> str:
     if pa.types.is_timestamp(arrow_type):
         return "TIMESTAMP"
     return str(arrow_type).upper()
+
+
+@dataclass
+class RegisterCompiledScorer(PhysicalOperator):
+    """Register a catalog model compiled to native SQL (:mod:`paqdb.udfs.compile`) as a temporary macro
+    ``function(feature, ...) -> STRUCT(prediction, confidence)``, the signature of the Arrow UDF, so the
+    engine scores with its own vectorised, parallel execution.
+
+    The macro is created again on every statement that calls it (``CREATE OR REPLACE``, the compiled SQL
+    cached by the model's identity): a rollback takes a macro created in its transaction with it. A model
+    that turns out not to compile once loaded (a forest too large, a PCA step) is registered as the Arrow
+    UDF under the same name instead, and the reason kept for EXPLAIN ANALYZE.
+    """
+
+    function: str
+    features: list[FeatureColumn]
+    label_type: str
+    model_name: str
+    identity: str
+    family: str
+    name = "RegisterCompiledScorer"
+    fallback: str | None = field(default=None, init=False)
+
+    def describe(self) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "function": self.function,
+            "inputs": len(self.features),
+            "path": f"compiled SQL ({self.family}: one SQL expression, run by the engine)",
+            "lifetime": "session",
+        }
+        if self.fallback is not None:
+            described["path"] = f"Arrow UDF ({self.fallback})"
+        return described
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        from paqdb.udfs import compile as compile_sql
+
+        model = state.models[self.model_name]
+        prediction_type = self.label_type
+        if model.task == "regression" and self.label_type not in ("BIGINT", "DOUBLE"):
+            prediction_type = "DOUBLE"
+        compiled = compile_sql.cached_compile(self.identity, model, prediction_type)
+        if isinstance(compiled, str):
+            self.fallback = compiled
+            scoring.register(
+                context.engine, self.function, model, [f.model_type for f in self.features], prediction_type
+            )
+            return
+        context.engine.execute(compiled.macro_sql(self.function))

@@ -21,7 +21,7 @@ from paqdb.errors import Error, ProgrammingError
 Parameters = Sequence[Any] | Mapping[str, Any]
 
 
-def markers(node: exp.Expression) -> list[exp.Placeholder]:
+def markers(node: exp.Expr) -> list[exp.Placeholder]:
     """The parameter markers of ``node`` in the order they appear in the text."""
     found = [n for n in node.walk(bfs=False) if isinstance(n, exp.Placeholder)]
     # Tokens carry their offsets where the parser recorded them; walk order is the fallback.
@@ -30,7 +30,7 @@ def markers(node: exp.Expression) -> list[exp.Placeholder]:
     return found
 
 
-def bind(node: exp.Expression, parameters: Parameters, engine: Engine) -> exp.Expression:
+def bind(node: exp.Expr, parameters: Parameters, engine: Engine) -> exp.Expr:
     """``node`` with every parameter marker replaced by its value as a typed SQL literal.
 
     Raises:

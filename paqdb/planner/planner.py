@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from paqdb.catalog import ModelRecord
-from paqdb.engines.base import REFERENCE_DIALECT, Column, ExecResult, render
+from paqdb.engines.base import REFERENCE_DIALECT, Column, ExecResult, base_type, render
 from paqdb.errors import (
     Error,
     InvalidParameterError,
+    NotSupportedError,
     TrainingError,
     UndefinedColumnError,
     UndefinedModelError,
@@ -50,6 +51,16 @@ if TYPE_CHECKING:
 # The rewrite that lists the columns left out of the features; the statement's message repeats it.
 _DROPPED = "dropped columns: "
 
+IDENTIFIER_MIN_ROWS = 100
+"""Training rows from which an integer or string feature with a distinct value in every row counts as an
+identifier and is left out (``drop_identifiers``): on fewer rows, distinct values say too little (ten
+ages of ten people all differ)."""
+
+_IDENTIFIER_TYPES = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+    | {"UHUGEINT", "VARCHAR", "UUID", "CHAR", "TEXT", "STRING"}
+)
+
 
 @dataclass
 class TrainingPlan:
@@ -63,6 +74,8 @@ class TrainingPlan:
     spec: Any  # paqdb.search.SearchSpec
     options: dict[str, Any]
     rewrites: list[str]
+    #: the task, as the search will infer it from the label (the spec's, when it names one)
+    task: str = "classification"
 
 
 class Planner:
@@ -88,7 +101,8 @@ class Planner:
         node = statement.ast
         assert node is not None
         engine_parameters = None
-        if isinstance(node, ast.PaqStatement | ast.Explain):
+        embeds = any(isinstance(n, ast.PaqStatement) for n in node.walk())
+        if isinstance(node, ast.PaqStatement | ast.Explain) or embeds:
             if parameters is not None:
                 try:
                     node = parameters_.bind(node.copy(), parameters, self.engine)
@@ -145,15 +159,43 @@ class Planner:
 
     def _explain(self, statement: Statement, node: ast.Explain) -> ExecResult:
         plan = self.plan(statement, node.this)
+        # A search's estimate, calibrated by the trials this database's catalog has measured. EXPLAIN is
+        # the estimate's only reader, so only EXPLAIN reads the history.
+        estimates: dict[int, Any] = {}
+        searches = [op for op in plan.physical if isinstance(op, ops.ModelSearchOp) and op.shape is not None]
+        if searches:
+            from paqdb.search.arms import available_memory
+            from paqdb.search.cost import history_from_catalog, plan_search
+
+            history = history_from_catalog(self.context.models.catalog)
+            for search in searches:
+                estimate = plan_search(
+                    search.spec, search.shape, memory_bytes=available_memory() // 4, history=history
+                )
+                search._cached_estimate = estimate  # what the operator's describe() prints
+                estimates[id(search)] = estimate
         lines = plan.explain_lines()
         if node.args.get("analyze"):
             timings: list[float] = []
             state = self.run(plan, timings)
             lines.append("Measured:")
-            lines.extend(
-                f"  {i}. {op.name}: {seconds:.3f} s"
-                for i, (op, seconds) in enumerate(zip(plan.physical, timings, strict=False), 1)
-            )
+            for i, (op, seconds) in enumerate(zip(plan.physical, timings, strict=False), 1):
+                estimated = estimates.get(id(op))
+                lines.append(
+                    f"  {i}. {op.name}: {seconds:.3f} s"
+                    + (f" ({estimated.compare(seconds)})" if estimated is not None else "")
+                )
+                if estimated is not None and state.search_result is not None:
+                    # Per family, what its configurations took: beside the estimate per configuration.
+                    spent: dict[str, list[float]] = {}
+                    for trial in state.search_result.trials:
+                        spent.setdefault(trial.family, []).append(trial.seconds)
+                    lines.extend(
+                        f"       - {family}: {len(times)} configuration{'s' if len(times) > 1 else ''}, "
+                        f"{sum(times):.2f} s "
+                        f"({sum(times) / len(times):.3f} s each)"
+                        for family, times in spent.items()
+                    )
             result = state.result
             if result is not None and result.table is not None:
                 lines.append(f"  rows: {result.table.num_rows}")
@@ -203,12 +245,22 @@ class Planner:
             raise self._unknown_model(statement, node)
         return node.name
 
-    def bind_model_record(self, statement: Statement, node: exp.Expression) -> ModelRecord:
-        """The current version's record of the model ``node`` names, read once for the whole statement;
-        an unknown model -> a positioned error."""
+    def bind_model_record(
+        self, statement: Statement, node: exp.Expression, version: exp.Expression | None = None
+    ) -> ModelRecord:
+        """The record of the model ``node`` names, read once for the whole statement: its current
+        version, or the version ``version`` (``VERSION n``'s literal) names.
+
+        An unknown model is an error at its name; an unknown version of a known model is an error at the
+        version number whose hint lists the model's versions.
+        """
+        number = int(version.name) if version is not None else None
         try:
-            return self.context.models.record(node.name)
-        except UndefinedModelError:
+            return self.context.models.record(node.name, number)
+        except UndefinedModelError as error:
+            if number is not None and self.context.models.exists(node.name):
+                assert version is not None
+                raise statement.locate(error, version) from None
             raise self._unknown_model(statement, node) from None
         except Error as error:
             raise statement.locate(error, node) from None
@@ -235,13 +287,40 @@ class Planner:
         training: list[Column],
         scoring: list[Column] | None,
         where: exp.Expression,
+        exclude: tuple[str, ...] = (),
+        search: ast.SearchClause | None = None,
     ) -> tuple[list[FeatureColumn], list[str]]:
-        """Feature columns: training columns but the label (present in the scoring input, if any)."""
+        """Feature columns: training columns but the label and ``exclude`` (present in the scoring input,
+        if any). A name in ``exclude`` that is no training column is an error at the ``exclude`` option."""
+        known = {c.name.lower() for c in training}
+        unknown = [name for name in exclude if name.lower() not in known]
+        option = _option_node(search, "exclude") or where
+        if unknown:
+            raise statement.locate(
+                UndefinedColumnError(
+                    f"exclude names column(s) {', '.join(repr(n) for n in unknown)} that the training "
+                    "relation does not have",
+                    hint=f"its columns: {', '.join(c.name for c in training)}",
+                ),
+                option,
+            )
+        if label.name.lower() in {name.lower() for name in exclude}:
+            raise statement.locate(
+                InvalidParameterError(
+                    f"exclude names the label '{label.name}', which is never a feature",
+                    hint="leave the label out of exclude",
+                ),
+                option,
+            )
+        excluded = {name.lower() for name in exclude}
         scoring_names = {c.name.lower() for c in scoring} if scoring is not None else None
         features: list[FeatureColumn] = []
         dropped: list[str] = []
         for column in training:
             if column.name.lower() == label.name.lower():
+                continue
+            if column.name.lower() in excluded:
+                dropped.append(f"{column.name} (excluded)")
                 continue
             if scoring_names is not None and column.name.lower() not in scoring_names:
                 dropped.append(f"{column.name} (not in the input)")
@@ -274,11 +353,23 @@ class Planner:
         label_type: str,
         features: list[FeatureColumn],
         where: exp.Expression,
-    ) -> DataShape:
+        drop_identifiers: bool = False,
+    ) -> tuple[DataShape, list[FeatureColumn]]:
         """Check the training relation has labeled rows; its shape for the cost model, in one scan (row
-        and label counts, distinct labels, approximate distinct values of each categorical feature)."""
+        and label counts, distinct labels, approximate distinct values of each categorical feature).
+
+        With ``drop_identifiers``, the same scan counts the exact distinct values of every integer and
+        string feature; those with a distinct value in each of at least :data:`IDENTIFIER_MIN_ROWS` rows
+        are identifier-like and returned (never every feature: at least one stays), and the shape is
+        that of the other features."""
+        candidates = (
+            [f for f in features if base_type(f.sql_type) in _IDENTIFIER_TYPES] if drop_identifiers else []
+        )
         categorical = [f for f in features if f.model_type == "VARCHAR"]
-        distinct = "".join(f", approx_count_distinct({quote(f.name)})" for f in categorical)
+        exact = {f.name for f in candidates}
+        distinct = "".join(
+            f", approx_count_distinct({quote(f.name)})" for f in categorical if f.name not in exact
+        ) + "".join(f", count(DISTINCT {quote(f.name)})" for f in candidates)
         table = self.engine.query_arrow(
             render(
                 f"SELECT count(*) AS n, count({quote(label.name)}) AS labeled, "
@@ -288,6 +379,16 @@ class Planner:
         )
         values = [column[0].as_py() for column in table.columns]
         rows, labeled, classes = values[0], values[1], values[2]
+        counted = [f.name for f in categorical if f.name not in exact] + [f.name for f in candidates]
+        distinct_values = dict(zip(counted, values[3:], strict=True))
+        identifiers = [
+            f for f in candidates if rows >= IDENTIFIER_MIN_ROWS and int(distinct_values[f.name] or 0) == rows
+        ]
+        if len(identifiers) == len(features):
+            identifiers = []  # a model needs a feature; with none left, keep them all
+        kept = {f.name for f in identifiers}
+        features = [f for f in features if f.name not in kept]
+        categorical = [f for f in categorical if f.name not in kept]
         if rows == 0:
             raise statement.locate(
                 TrainingError(
@@ -306,19 +407,20 @@ class Planner:
             )
         # One-hot: a column per numeric feature, a slot per category (up to the featurizer's 100) plus
         # one for NULL and unseen values.
-        slots = sum(min(int(n or 0), 100) + 1 for n in values[3:])
+        slots = sum(min(int(distinct_values[f.name] or 0), 100) + 1 for f in categorical)
         numeric = len(features) - len(categorical)
         discrete = label_type in ("VARCHAR", "BOOLEAN") or (
             label_type == "BIGINT" and int(classes or 0) <= MAX_CLASSIFICATION_INTEGERS
         )
         from paqdb.search.cost import DataShape  # the search loads with the first training
 
-        return DataShape(
+        shape = DataShape(
             rows=int(rows),
             onehot_columns=numeric + slots,
             ordinal_columns=len(features),
             classes=int(classes or 0) if discrete else 0,
         )
+        return shape, identifiers
 
     def _search_spec(
         self, statement: Statement, search: ast.SearchClause | None
@@ -392,9 +494,23 @@ class Planner:
                 ),
                 label_node,
             )
-        features, dropped = self._features(statement, label, given_columns, scoring_columns, given_node)
         spec, options = self._search_spec(statement, search)
-        shape = self._nonempty_training(statement, given_sql, label, label_type, features, given_node)
+        features, dropped = self._features(
+            statement, label, given_columns, scoring_columns, given_node, spec.exclude, search
+        )
+        shape, identifiers = self._nonempty_training(
+            statement, given_sql, label, label_type, features, given_node, spec.drop_identifiers
+        )
+        if identifiers:
+            # Unique per row, such a column teaches nothing that carries over to new rows (every value is
+            # an unseen category, or a row number); said in EXPLAIN and in the statement's message.
+            left_out = {f.name for f in identifiers}
+            features = [f for f in features if f.name not in left_out]
+            dropped.extend(
+                f"{f.name} (identifier-like: a distinct value in every row; "
+                "keep it with drop_identifiers => false)"
+                for f in identifiers
+            )
         self._check_pca(statement, spec, shape, features, search)
         rows = shape.rows
         rewrites = [
@@ -422,7 +538,9 @@ class Planner:
             ops.TrainingScan(given_sql, features, label.name, label_type),
             ops.ModelSearchOp(label.name, spec, shape),
         ]
-        return TrainingPlan(train, physical, features, label, label_type, spec, options, rewrites)
+        # The search infers the task from the label as the shape query did: classes counted, or none.
+        task = spec.task or ("classification" if shape.classes else "regression")
+        return TrainingPlan(train, physical, features, label, label_type, spec, options, rewrites, task)
 
     def check_inputs(
         self,
@@ -451,6 +569,24 @@ class Planner:
         Both are keyed by the model's identity, so a model dropped and re-created under the same name
         and version number never answers with the old one's function.
         """
+        from paqdb.udfs.compile import planned_path
+
+        # A model that compiles to SQL is scored by the engine itself, as a macro of the same signature
+        # (issue 10, item 7); the rest keep the Arrow UDF. Macros are DuckDB's, hence the dialect check.
+        why_not = planned_path(record.family, record.hyperparameters, record.search)
+        if self.engine.dialect != "duckdb":
+            why_not = f"compiled models run as DuckDB macros; this engine is {self.engine.name}"
+        if why_not is None:
+            function = function_name(record.name, record.identity) + "_sql"
+            compiled = ops.RegisterCompiledScorer(
+                function,
+                features,
+                label_model_type(record.label_type) or "VARCHAR",
+                record.name.lower(),
+                record.identity,
+                record.family,
+            )
+            return function, [ops.LoadModel(record), compiled]
         key = (record.name.lower(), record.identity)
         known = self.context.scoring_functions.get(key)
         if known is not None and self.engine.has_function(known.name):
@@ -463,6 +599,7 @@ class Planner:
             label_model_type(record.label_type) or "VARCHAR",
             record.name.lower(),
             key,
+            why_not_compiled=why_not,
         )
         return function, [ops.LoadModel(record), register]
 
@@ -479,9 +616,11 @@ class Planner:
         first_call: dict[str, tuple[str, exp.Expression]] = {}  # function -> (model, where to point)
         for call in calls:
             name = call.args["model"].name
-            key = name.lower()
+            version = call.args.get("version")
+            # One scorer per model version a query names (m, and m VERSION 1, may both appear).
+            key = name.lower() if version is None else f"{name.lower()} version {version.name}"
             if key not in prepared:
-                record = self.bind_model_record(statement, call.args["model"])
+                record = self.bind_model_record(statement, call.args["model"], version)
                 features = [f for f in (feature_column(c) for c in record.features) if f is not None]
                 function, steps = self.catalog_scorer(record, features)
                 physical.extend(steps)
@@ -504,9 +643,13 @@ class Planner:
                     f"CAST(({function}({args})).prediction AS {label_sql_type})", dialect="duckdb"
                 )
             )
+        probability_calls = list(node.find_all(ast.PredictProbaCall))
+        for proba in probability_calls:
+            self._plan_probability_call(statement, node, proba, physical, models, prepared, first_call)
+        drops = self._plan_embedded_statements(statement, node, physical, models)
         sql = node.sql(dialect="duckdb")
-        physical.append(_PredictQuery(sql, parameters, statement, first_call, prepared))
-        logical = LogicalNode("Query", {"predict_calls": len(calls)}, models)
+        physical.append(_PredictQuery(sql, parameters, statement, first_call, prepared, drops))
+        logical = LogicalNode("Query", {"predict_calls": len(calls) + len(probability_calls)}, models)
         return Plan(
             statement.text,
             logical,
@@ -514,11 +657,133 @@ class Planner:
             ["PREDICT(... USING MODEL m) -> the model's vectorised scoring function"],
         )
 
+    def _plan_probability_call(
+        self,
+        statement: Statement,
+        root: exp.Expr,
+        call: ast.PredictProbaCall,
+        physical: list[ops.PhysicalOperator],
+        models: list[LogicalNode],
+        prepared: dict[str, tuple[str, str, str, list[FeatureColumn]]],
+        first_call: dict[str, tuple[str, exp.Expression]],
+    ) -> None:
+        """Rewrite ``PREDICT_PROBA(label USING MODEL m)`` into a call of the model's probability function
+        (``MAP(VARCHAR, DOUBLE)``, registered once per session and model identity)."""
+        name = call.args["model"].name
+        version = call.args.get("version")
+        key = f"probabilities of {name.lower()}" + ("" if version is None else f" version {version.name}")
+        if key not in prepared:
+            record = self.bind_model_record(statement, call.args["model"], version)
+            if record.task != "classification":
+                raise statement.locate(
+                    InvalidParameterError(
+                        f"PREDICT_PROBA needs a classification model; '{name}' predicts a number "
+                        f"('{record.label}' is a regression label)",
+                        hint=f"write PREDICT({record.label} USING MODEL {name}) for its prediction",
+                    ),
+                    call,
+                )
+            features = [f for f in (feature_column(c) for c in record.features) if f is not None]
+            catalog_key = (record.name.lower(), f"{record.identity}:probabilities")
+            known = self.context.scoring_functions.get(catalog_key)
+            steps: list[ops.PhysicalOperator] = [ops.LoadModel(record)]
+            if known is not None and self.engine.has_function(known.name):
+                function = known.name
+            else:
+                function = self.engine.unique_function_name(
+                    function_name(record.name, record.identity) + "_proba"
+                )
+                steps.append(
+                    ops.RegisterScorer(
+                        function,
+                        features,
+                        label_model_type(record.label_type) or "VARCHAR",
+                        record.name.lower(),
+                        catalog_key,
+                        probability_map=True,
+                    )
+                )
+            physical.extend(steps)
+            prepared[key] = (function, record.label, record.label_type, features)
+            models.append(LogicalNode("Model", {"name": name, "version": record.version}))
+        function, label, _, features = prepared[key]
+        if call.this.name.lower() != label.lower():
+            raise statement.locate(
+                InvalidParameterError(
+                    f"model '{name}' predicts '{label}', not '{call.this.name}'",
+                    hint=f"write PREDICT_PROBA({label} USING MODEL {name})",
+                ),
+                call.this,
+            )
+        self._check_call_inputs(statement, root, call, name, features)
+        first_call.setdefault(function, (name, call))
+        args = ", ".join(f.expression for f in features)
+        call.replace(exp.maybe_parse(f"{function}({args})", dialect="duckdb"))
+
+    def _plan_embedded_statements(
+        self,
+        statement: Statement,
+        node: exp.Expr,
+        physical: list[ops.PhysicalOperator],
+        models: list[LogicalNode],
+    ) -> list[str]:
+        """Turn each PREDICT statement standing where a query does (``FROM (PREDICT ...)``, a CTE,
+        ``CREATE TABLE t AS PREDICT ...``, ``INSERT INTO t PREDICT ...``) into its scoring query.
+
+        Its plan's steps (load or train, register the scoring function) run first; the query then
+        reads the scoring query in its place. Returns the one-off scoring functions to drop after.
+        """
+        embedded = [n for n in node.find_all(ast.PaqStatement) if n.embeddable]
+        for inner in embedded:
+            # Identity, not equality: sqlglot compares nodes by structure, and two PREDICTs may match.
+            nested = next((n for n in embedded if n is not inner and any(x is inner for x in n.walk())), None)
+            if nested is not None:
+                raise statement.locate(
+                    NotSupportedError(
+                        f"{inner.statement_name} inside another {nested.statement_name} is not supported",
+                        hint="store the inner result first: CREATE TABLE t AS PREDICT ...",
+                    ),
+                    inner,
+                )
+        training = [n for n in embedded if n.args.get("given") is not None]
+        if len(training) > 1:
+            raise statement.locate(
+                NotSupportedError(
+                    "only one PREDICT ... GIVEN in a query can train its model",
+                    hint="train the others first with CREATE MODEL, then use PREDICT ... USING MODEL",
+                ),
+                training[1],
+            )
+        drops = []
+        for inner in embedded:
+            inner_plan = inner.build_plan(self, statement)
+            *steps, score = inner_plan.physical
+            assert isinstance(score, ops.ScoreQuery), "a PREDICT plan ends with its scoring query"
+            if score.probabilities and score.classes is None:
+                # The query's columns are fixed before the search names the classes.
+                raise statement.locate(
+                    NotSupportedError(
+                        "probabilities of a model trained inside a query are not supported",
+                        hint="train it first (CREATE MODEL m ...), then PREDICT ... USING MODEL m "
+                        "WITH (probabilities => true)",
+                    ),
+                    inner,
+                )
+            physical.extend(steps)
+            models.append(inner_plan.logical)
+            query: exp.Expr = exp.maybe_parse(
+                score.sql(score.task or "classification"), dialect=REFERENCE_DIALECT
+            )
+            inner.replace(query)
+            if score.drop_function is not None:
+                drops.append(score.drop_function)
+        return drops
+
     def _check_call_inputs(
         self,
         statement: Statement,
         root: exp.Expr,
-        call: ast.PredictCall,
+        call: ast.PredictCall | ast.PredictProbaCall,
         model: str,
         features: list[FeatureColumn],
     ) -> None:
@@ -546,7 +811,7 @@ class Planner:
                 )
                 if with_ is not None:
                     probe.set(with_key, with_.copy())
-                if any(True for _ in probe.find_all(ast.PredictCall)):
+                if any(True for _ in probe.find_all(ast.PredictCall, ast.PredictProbaCall)):
                     return
                 for placeholder in list(probe.find_all(exp.Placeholder)):
                     placeholder.replace(exp.Null())  # a parameter's value does not change the columns
@@ -567,6 +832,13 @@ class Planner:
             )
 
 
+def _option_node(search: ast.SearchClause | None, name: str) -> exp.Expression | None:
+    """The ``name => ...`` option of a ``USING SEARCH`` clause (to point an error at), or the clause."""
+    if search is None:
+        return None
+    return next((o for o in search.expressions if o.option_name == name), search)
+
+
 def _name_predict_columns(node: exp.Expr) -> None:
     """Name every unaliased select-list expression holding ``PREDICT(...)`` by its text as written.
 
@@ -579,7 +851,8 @@ def _name_predict_columns(node: exp.Expr) -> None:
     for select in list(node.find_all(exp.Select)):
         expressions = select.expressions
         if not any(
-            not isinstance(e, exp.Alias) and any(True for _ in e.find_all(ast.PredictCall))
+            not isinstance(e, exp.Alias)
+            and any(True for _ in e.find_all(ast.PredictCall, ast.PredictProbaCall))
             for e in expressions
         ):
             continue
@@ -587,7 +860,8 @@ def _name_predict_columns(node: exp.Expr) -> None:
             "expressions",
             [
                 e
-                if isinstance(e, exp.Alias) or not any(True for _ in e.find_all(ast.PredictCall))
+                if isinstance(e, exp.Alias)
+                or not any(True for _ in e.find_all(ast.PredictCall, ast.PredictProbaCall))
                 else exp.alias_(e, e.sql(dialect=Paq), quoted=True, copy=False)
                 for e in expressions
             ],
@@ -612,8 +886,10 @@ class _PredictQuery(ops.RunQuery):
         statement: Statement,
         calls: dict[str, tuple[str, exp.Expression]],
         prepared: dict[str, tuple[str, str, str, list[FeatureColumn]]],
+        drop_functions: list[str] | None = None,
     ) -> None:
         super().__init__(sql, parameters)
+        self.drop_functions = drop_functions or []
         self.statement = statement
         self.calls = calls
         self.features = {function: features for function, _, _, features in prepared.values()}
@@ -623,6 +899,9 @@ class _PredictQuery(ops.RunQuery):
             super().run(context, state)
         except Error as error:
             raise self._explained(error) from None
+        finally:
+            for function in self.drop_functions:  # the one-off scorers of PREDICT ... GIVEN inside
+                context.engine.unregister_function(function)
 
     def _explained(self, error: Error) -> Error:
         message = error.message

@@ -39,6 +39,9 @@ class PaqStatement(exp.Expression):
     keywords: ClassVar[tuple[str, ...]] = ()
     #: The grammar in one line, for hints and help: ``DROP MODEL [IF EXISTS] <name>``.
     usage: ClassVar[str] = ""
+    #: True for a statement that may also stand where a query does (``SELECT * FROM (PREDICT ...)``,
+    #: a CTE, ``CREATE TABLE t AS PREDICT ...``); the planner turns it into its query there.
+    embeddable: ClassVar[bool] = False
 
     @classmethod
     def claims(cls, words: list[str], tokens: list[Token]) -> bool:
@@ -101,9 +104,18 @@ class Explain(PaqStatement):
 
 
 class PredictCall(exp.Expression):
-    """``PREDICT(label USING MODEL m)`` inside any expression: the model's prediction for each row."""
+    """``PREDICT(label USING MODEL m [VERSION n])`` inside any expression: the model's prediction for each
+    row (the current version's, or version n's)."""
 
-    arg_types = {"this": True, "model": True}
+    arg_types = {"this": True, "model": True, "version": False}
+
+
+class PredictProbaCall(exp.Expression):
+    """``PREDICT_PROBA(label USING MODEL m [VERSION n])`` inside any expression: a classifier's per-class
+    probabilities for each row, a ``MAP(VARCHAR, DOUBLE)`` from the class value (as text) to its
+    probability."""
+
+    arg_types = {"this": True, "model": True, "version": False}
 
 
 def options_dict(options: list[Option] | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from sqlglot import exp
 from sqlglot.dialects.duckdb import DuckDB
@@ -60,6 +61,7 @@ class PaqParser(DuckDBParser):
     FUNCTION_PARSERS = {
         **DuckDBParser.FUNCTION_PARSERS,
         "PREDICT": lambda self: self._parse_predict_call(),
+        "PREDICT_PROBA": lambda self: self._parse_predict_proba_call(),
     }
 
     def raise_error(self, message: str, token: Token | None = None) -> None:
@@ -89,11 +91,27 @@ class PaqParser(DuckDBParser):
                 if self._match_text_seq(*form):
                     node = statement.parse_statement(self)
                     if node is not None:
-                        if not self._at_end():
+                        # Inside parentheses (a CTE's body) the statement ends at the ')'.
+                        if not self._at_end() and self._curr.token_type != TokenType.R_PAREN:
                             self.raise_error(f"unexpected '{self._curr.text}' after the end of the statement")
                         return node
                 self._retreat(index)
         return super()._parse_statement()
+
+    def _parse_select_query(self, *args: Any, **kwargs: Any) -> exp.Expr | None:
+        # Where a query may stand (in FROM (...), a CTE, CREATE TABLE ... AS, INSERT INTO ... ), a
+        # statement declared embeddable (PREDICT) may stand too; the planner turns it into its query.
+        index = self._index
+        for statement in self.STATEMENTS:
+            if not statement.embeddable:
+                continue
+            for form in statement.forms:
+                if self._match_text_seq(*form):
+                    node = statement.parse_statement(self)
+                    if node is not None:
+                        return node
+                self._retreat(index)
+        return super()._parse_select_query(*args, **kwargs)
 
     # -- pieces ---------------------------------------------------------------------------------------
 
@@ -102,7 +120,32 @@ class PaqParser(DuckDBParser):
         if not self._match(TokenType.USING) or not self._match_text_seq("MODEL"):
             self.raise_error("expected USING MODEL <name> in PREDICT(<column> USING MODEL <name>)")
         model = self._parse_required_identifier("a model name")
-        return self.expression(ast.PredictCall(this=label, model=model))
+        version = self._parse_model_version()
+        return self.expression(ast.PredictCall(this=label, model=model, version=version))
+
+    def _parse_predict_proba_call(self) -> ast.PredictProbaCall:
+        label = self._parse_required_identifier("the column whose class probabilities to give")
+        if not self._match(TokenType.USING) or not self._match_text_seq("MODEL"):
+            self.raise_error("expected USING MODEL <name> in PREDICT_PROBA(<column> USING MODEL <name>)")
+        model = self._parse_required_identifier("a model name")
+        version = self._parse_model_version()
+        return self.expression(ast.PredictProbaCall(this=label, model=model, version=version))
+
+    def _parse_model_version(self) -> exp.Literal | None:
+        """``VERSION n`` after a model's name (n a positive integer literal), or None when absent.
+
+        Every form that names a stored model takes it: PREDICT ... USING MODEL m VERSION 2,
+        PREDICT(y USING MODEL m VERSION 2), DESCRIBE MODEL m VERSION 2, EXPORT MODEL m VERSION 2 ...
+        """
+        if not self._match_text_seq("VERSION"):
+            return None
+        token = self._curr
+        if self._at_end() or token.token_type != TokenType.NUMBER or not token.text.isdigit():
+            self.raise_error("expected a version number after VERSION, e.g. VERSION 2")
+        if int(token.text) < 1:
+            self.raise_error("a model version is a positive integer: versions start at 1", token)
+        self._advance()
+        return self.expression(exp.Literal(this=str(int(token.text)), is_string=False), token=token)
 
     def _parse_relation(self) -> exp.Expr:
         if self._match(TokenType.L_PAREN):
@@ -216,7 +259,14 @@ class PaqGenerator(DuckDBGenerator):
         ast.Explain: lambda gen, e: (
             f"EXPLAIN {'ANALYZE ' if e.args.get('analyze') else ''}{gen.sql(e, 'this')}"
         ),
-        ast.PredictCall: lambda gen, e: f"PREDICT({gen.sql(e, 'this')} USING MODEL {gen.sql(e, 'model')})",
+        ast.PredictProbaCall: lambda gen, e: (
+            f"PREDICT_PROBA({gen.sql(e, 'this')} USING MODEL {gen.sql(e, 'model')}"
+            f"{' VERSION ' + gen.sql(e, 'version') if e.args.get('version') is not None else ''})"
+        ),
+        ast.PredictCall: lambda gen, e: (
+            f"PREDICT({gen.sql(e, 'this')} USING MODEL {gen.sql(e, 'model')}"
+            f"{' VERSION ' + gen.sql(e, 'version') if e.args.get('version') is not None else ''})"
+        ),
     }
 
 

@@ -109,7 +109,32 @@ class Grammar:
             return self._parse_explain(script, offset, text, tokens)
         if self.claimed_by(tokens) is not None or calls_predict(tokens):
             return Statement(text, offset, script, self._parse_with_dialect(script, offset, text))
+        if self._may_embed(tokens):
+            # Only a query that really holds a paqdb statement is paqdb's; any other text (a column
+            # called predict, a misspelt statement) goes to DuckDB exactly as written, errors included.
+            try:
+                node = self._parse_with_dialect(script, offset, text)
+            except ParseError:
+                node = None
+            if node is not None and any(isinstance(n, ast.PaqStatement) for n in node.walk()):
+                return Statement(text, offset, script, node)
         return Statement(text, offset, script, None)
+
+    def _may_embed(self, tokens: list[Token]) -> bool:
+        """True when an embeddable statement's words appear after the start (``FROM (PREDICT y FROM``)."""
+        for statement in self.statements:
+            if not statement.embeddable:
+                continue
+            for form in statement.forms:
+                for i in range(1, len(tokens) - len(form)):
+                    words = [t.text.upper() for t in tokens[i : i + len(form)]]
+                    if (
+                        words == list(form)
+                        and tokens[i - 1].token_type != TokenType.DOT
+                        and tokens[i + len(form)].token_type != TokenType.L_PAREN
+                    ):
+                        return True
+        return False
 
     def _parse_explain(self, script: str, offset: int, text: str, tokens: list[Token]) -> Statement:
         # DuckDB's tokenizer reads EXPLAIN as a command: everything after it is one string token.

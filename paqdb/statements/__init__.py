@@ -23,6 +23,8 @@ STATEMENT_MODULES: list[str] = [
     "paqdb.statements.predict",
     "paqdb.statements.create_model",
     "paqdb.statements.models",  # SHOW MODELS, DESCRIBE MODEL, DROP MODEL
+    "paqdb.statements.model_files",  # EXPORT MODEL, IMPORT MODEL
+    "paqdb.statements.evaluate",  # EVALUATE MODEL
     "paqdb.statements.load_dataset",
     "paqdb.statements.clean",
     "paqdb.statements.crowd_label",

@@ -56,7 +56,7 @@ class LoadDataset(ast.PaqStatement):
                 dataset,
             )
         target = self.args["target"].sql(dialect=planner.engine.dialect) if self.args.get("target") else name
-        if planner.engine.relation_exists(target):
+        if planner.engine.relation_exists(target, python_objects=False):
             raise statement.locate(
                 InvalidParameterError(
                     f"table '{target}' already exists",

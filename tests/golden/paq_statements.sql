@@ -70,6 +70,38 @@ DESCRIBE MODEL income_model;
 -- canonical: DESCRIBE MODEL income_model
 DESC MODEL income_model
 -- ----
+-- node: DescribeModel
+-- canonical: DESCRIBE MODEL income_model VERSION 2
+describe model income_model version 2
+-- ----
+-- node: Predict
+-- canonical: PREDICT income FROM adult_test USING MODEL income_model VERSION 1
+PREDICT income FROM adult_test USING MODEL income_model VERSION 1
+-- ----
+-- node: Select
+-- canonical: SELECT PREDICT(income USING MODEL m VERSION 1) = PREDICT(income USING MODEL m) AS same FROM adult_test
+SELECT PREDICT(income USING MODEL m VERSION 1) = PREDICT(income USING MODEL m) AS same FROM adult_test
+-- ----
+-- node: ExportModel
+-- canonical: EXPORT MODEL income_model TO 'income_model.paqdb'
+EXPORT MODEL income_model TO 'income_model.paqdb';
+-- ----
+-- node: ExportModel
+-- canonical: EXPORT MODEL "My Model" VERSION 3 TO '/tmp/my model.paqdb' WITH (format => 'paqdb')
+export model "My Model" version 3 to '/tmp/my model.paqdb' with (format => 'paqdb')
+-- ----
+-- node: ExportModel
+-- canonical: EXPORT MODEL m TO ?
+EXPORT MODEL m TO ?
+-- ----
+-- node: ImportModel
+-- canonical: IMPORT MODEL income_model FROM 'income_model.paqdb'
+IMPORT MODEL income_model FROM 'income_model.paqdb';
+-- ----
+-- node: ImportModel
+-- canonical: IMPORT OR REPLACE MODEL m FROM 'it''s.paqdb'
+import or replace model m from 'it''s.paqdb'
+-- ----
 -- node: DropModel
 -- canonical: DROP MODEL income_model
 DROP MODEL income_model;
@@ -126,6 +158,19 @@ CAUSAL FREQ bid, ask FROM ticks TIME ts
 -- canonical: CAUSAL FREQ price FROM ticks TIME ts BY symbol WITH (segments => 16, engine => 'spark')
 CAUSAL FREQ price FROM ticks TIME ts BY symbol WITH (segments => 16, engine => 'spark')
 -- ----
+-- node: EvaluateModel
+-- canonical: EVALUATE MODEL income_model ON adult_test
+EVALUATE MODEL income_model ON adult_test;
+-- ----
+-- node: EvaluateModel
+-- canonical: EVALUATE MODEL income_model ON adult_test WITH (report => 'roc', threshold => 0.3)
+evaluate model income_model
+  on adult_test with (report => 'roc', threshold => 0.3)
+-- ----
+-- node: EvaluateModel
+-- canonical: EVALUATE MODEL "My Model" ON (SELECT * FROM main.t WHERE NOT y IS NULL) WITH (report => 'confusion')
+EVALUATE MODEL "My Model" ON (SELECT * FROM main.t WHERE y IS NOT NULL) WITH (report => 'confusion')
+-- ----
 -- node: LoadDataset
 -- canonical: LOAD DATASET adult
 LOAD DATASET adult;
@@ -133,3 +178,33 @@ LOAD DATASET adult;
 -- node: LoadDataset
 -- canonical: LOAD DATASET mnist AS digits_5k
 LOAD DATASET mnist AS digits_5k
+-- ----
+-- node: Predict
+-- canonical: PREDICT species FROM iris USING MODEL m ORDER BY confidence DESC LIMIT 3
+PREDICT species FROM iris USING MODEL m
+ORDER BY confidence DESC
+LIMIT 3
+-- ----
+-- node: Predict
+-- canonical: WITH s AS (SELECT * FROM iris WHERE species <> 'setosa') PREDICT species FROM s USING MODEL m
+WITH s AS (SELECT * FROM iris WHERE species <> 'setosa') PREDICT species FROM s USING MODEL m
+-- ----
+-- node: Select
+-- canonical: SELECT * FROM (PREDICT species FROM iris USING MODEL m) WHERE confidence > 0.9
+SELECT * FROM (PREDICT species FROM iris USING MODEL m) WHERE confidence > 0.9
+-- ----
+-- node: Create
+-- canonical: CREATE TABLE scored AS PREDICT species FROM iris GIVEN iris_train
+CREATE TABLE scored AS PREDICT species FROM iris GIVEN iris_train
+-- ----
+-- node: Predict
+-- canonical: PREDICT income FROM adult_test USING MODEL income_model WITH (probabilities => TRUE, threshold => 0.3)
+predict income from adult_test using model income_model with (probabilities => true, threshold => 0.3)
+-- ----
+-- node: Predict
+-- canonical: PREDICT income FROM adult_test GIVEN adult_train USING SEARCH (exclude => ['id'], class_weight => 'balanced') WITH (probabilities => TRUE)
+PREDICT income FROM adult_test GIVEN adult_train USING SEARCH (exclude => ['id'], class_weight => 'balanced') WITH (probabilities => true)
+-- ----
+-- node: Select
+-- canonical: SELECT PREDICT_PROBA(income USING MODEL m)['>50K'] AS rich FROM adult_test
+SELECT predict_proba(income USING MODEL m)['>50K'] AS rich FROM adult_test
