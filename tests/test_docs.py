@@ -62,6 +62,10 @@ def test_every_statement_kind_is_documented() -> None:
         "CAUSAL FREQ",
         "USING MODEL",
         "GIVEN",
+        "EVALUATE MODEL",
+        "EXPORT MODEL",
+        "IMPORT",
+        "PREDICT_PROBA",
     ):
         assert words in README
 
