@@ -627,14 +627,7 @@ class Planner:
                 prepared[key] = (function, record.label, record.label_type, features)
                 models.append(LogicalNode("Model", {"name": name, "version": record.version}))
             function, label, label_sql_type, features = prepared[key]
-            if call.this.name.lower() != label.lower():
-                raise statement.locate(
-                    InvalidParameterError(
-                        f"model '{name}' predicts '{label}', not '{call.this.name}'",
-                        hint=f"write PREDICT({label} USING MODEL {name})",
-                    ),
-                    call.this,
-                )
+            _check_call_label(statement, call, "PREDICT", name, label)
             self._check_call_inputs(statement, node, call, name, features)
             first_call.setdefault(function, (name, call))
             args = ", ".join(f.expression for f in features)
@@ -707,14 +700,7 @@ class Planner:
             prepared[key] = (function, record.label, record.label_type, features)
             models.append(LogicalNode("Model", {"name": name, "version": record.version}))
         function, label, _, features = prepared[key]
-        if call.this.name.lower() != label.lower():
-            raise statement.locate(
-                InvalidParameterError(
-                    f"model '{name}' predicts '{label}', not '{call.this.name}'",
-                    hint=f"write PREDICT_PROBA({label} USING MODEL {name})",
-                ),
-                call.this,
-            )
+        _check_call_label(statement, call, "PREDICT_PROBA", name, label)
         self._check_call_inputs(statement, root, call, name, features)
         first_call.setdefault(function, (name, call))
         args = ", ".join(f.expression for f in features)
@@ -837,6 +823,18 @@ def _option_node(search: ast.SearchClause | None, name: str) -> exp.Expression |
     if search is None:
         return None
     return next((o for o in search.expressions if o.option_name == name), search)
+
+
+def _check_call_label(statement: Statement, call: exp.Expression, form: str, model: str, label: str) -> None:
+    """A ``PREDICT(...)``/``PREDICT_PROBA(...)`` call names the label its model predicts, or is an error."""
+    if call.this.name.lower() != label.lower():
+        raise statement.locate(
+            InvalidParameterError(
+                f"model '{model}' predicts '{label}', not '{call.this.name}'",
+                hint=f"write {form}({label} USING MODEL {model})",
+            ),
+            call.this,
+        )
 
 
 def _name_predict_columns(node: exp.Expr) -> None:
