@@ -39,6 +39,15 @@ BASES = [
     "CLEAN iris PREDICT species USING MODEL m WITH (budget => 10)",
     "CROWD LABEL species FROM iris WITH (budget => 5)",
     "CAUSAL FREQ sepal_length_cm, petal_length_cm FROM iris TIME sepal_width_cm WITH (segments => 4)",
+    # issue 10's forms
+    "EVALUATE MODEL m ON iris WITH (report => 'confusion')",
+    "EVALUATE MODEL m ON (SELECT * FROM iris WHERE petal_width_cm > ?) WITH (report => 'classes')",
+    "SELECT PREDICT_PROBA(species USING MODEL m VERSION 1)['setosa'] FROM iris LIMIT 2",
+    "PREDICT species FROM iris USING MODEL m VERSION 1 WITH (probabilities => true) "
+    "ORDER BY confidence LIMIT 3",
+    "SELECT count(*) FROM (PREDICT species FROM iris USING MODEL m) WHERE confidence > ?",
+    "WITH s AS (SELECT * FROM iris) PREDICT species FROM s USING MODEL m LIMIT 4",
+    "DESCRIBE MODEL m VERSION 1",
 ]
 
 WORDS = [
@@ -47,6 +56,8 @@ WORDS = [
     "(", ")", ",", "=>", "[", "]", "'", '"', ";", "?", "$1", "$w", "NULL", "-1", "0", "1e308", "'2 minutes'",
     "'x'", "RANGE(1, 0)", "iris", "m", "species", "nope", "SELECT", "*", "--", "/*", "\n", "é", "\x00",
     "families", "budget", "pca", "=> 1000", "strategy", "'tpe'", "DOUBLE", "::", "..", "''",
+    "EVALUATE", "ON", "VERSION", "0", "PREDICT_PROBA", "ORDER", "BY", "LIMIT", "report", "'roc'", "threshold",
+    "probabilities", "exclude", "class_weight", "'balanced'",
 ]  # fmt: skip
 
 PARAMETERS = st.one_of(
