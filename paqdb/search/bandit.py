@@ -427,6 +427,13 @@ class AllocationResult:
                 "before any produced a validation score",
                 hint="run it again and let at least one round finish",
             )
+        if not any(r.error_message for r in self.records):
+            # Nothing failed: the budget ran out before any configuration finished its first round.
+            raise TrainingError(
+                "the search's time budget ran out before any configuration finished training"
+                + (f" ({len(self.records)} were cut short)" if self.records else ""),
+                hint="give the search more time, e.g. budget => '1 minute', or train on fewer rows",
+            )
         first_error = next((r.error_message for r in self.records if r.error_message), None)
         raise TrainingError(
             f"every one of the {len(self.records)} configurations failed"

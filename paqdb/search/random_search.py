@@ -116,6 +116,12 @@ class RandomSearch(SearchStrategy):
                     f"the model search was interrupted after {len(trials)} trials, before any model finished",
                     hint="run it again and let at least one trial finish",
                 )
+            if not any(t.error for t in trials) and outcome == "time budget reached":
+                raise TrainingError(
+                    "the search's time budget ran out before any trial finished training"
+                    + (f" ({len(trials)} were cut short)" if trials else ""),
+                    hint="give the search more time, e.g. budget => '1 minute', or train on fewer rows",
+                )
             first_error = next((t.error for t in trials if t.error), "no trial could run")
             raise TrainingError(
                 f"every one of the {len(trials)} trials failed; the first failed with: {first_error}",
