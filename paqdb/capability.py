@@ -149,12 +149,17 @@ class CapabilityContext:
         models: the model store (load by name and version, save a new version, list, describe).
         progress: called with progress objects, or None.
         explain: lines the implementation adds to EXPLAIN (see :meth:`explain_line`).
+        cleaners: the Python functions registered with the connection by name
+            (``Connection.register_cleaner``), lower-case names; CLEAN's ``repair => 'name'`` calls one.
+        messages: what the statement says to people besides its table (see :meth:`say`).
     """
 
     engine: Engine
     models: ModelStore
     progress: Callable[[Any], None] | None = None
     explain: list[str] = field(default_factory=list)
+    cleaners: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def search(self, data: pa.Table, label: str, options: Mapping[str, Any] | None = None) -> Any:
@@ -169,6 +174,10 @@ class CapabilityContext:
         """Report progress (to the shell's progress line, a server's stream ...), if anyone listens."""
         if self.progress is not None:
             self.progress(progress)
+
+    def say(self, text: str) -> None:
+        """Add a sentence to the statement's message (the shell prints it, ``Cursor.message`` holds it)."""
+        self.messages.append(text)
 
     def explain_line(self, text: str) -> None:
         """Add a line under the statement's step in EXPLAIN (call it from :meth:`Capability.explain`)."""

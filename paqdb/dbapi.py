@@ -16,7 +16,7 @@ import contextlib
 import datetime
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -183,6 +183,32 @@ class Connection:
     def unregister(self, name: str) -> Connection:
         """Remove the view :meth:`register` made under ``name`` (no error when there is none)."""
         self.session.engine.unregister(name)
+        return self
+
+    def register_cleaner(self, name: str, function: Callable[[dict[str, Any]], Any]) -> Connection:
+        """Make ``function`` the repair CLEAN calls for ``repair => 'name'`` (names compare
+        case-insensitively; registering a name again replaces its function).
+
+        ``function`` gets one dirty record as a dict (column name to value, every column of the cleaned
+        table) and returns the corrected record: a dict of the columns it changes (or the whole record;
+        a column it leaves out keeps its value), or None when the record is right as it is. It must
+        not change the key column. If it raises for any record of a batch, CLEAN applies nothing and its
+        error names the failing keys. Lasts until :meth:`unregister_cleaner` or :meth:`close`.
+
+        Raises:
+            ProgrammingError: ``function`` is not callable or ``name`` is empty.
+        """
+        if not callable(function) or not isinstance(name, str) or not name.strip():
+            raise ProgrammingError(
+                f"register_cleaner needs a name and a function, got {name!r} and {function!r}",
+                hint="con.register_cleaner('fix_row', lambda row: {'amount': abs(row['amount'])})",
+            )
+        self.session.context.cleaners[name.strip().lower()] = function
+        return self
+
+    def unregister_cleaner(self, name: str) -> Connection:
+        """Forget the cleaner registered as ``name`` (no error when there is none)."""
+        self.session.context.cleaners.pop(str(name).strip().lower(), None)
         return self
 
     def commit(self) -> None:

@@ -22,9 +22,12 @@ class ExecutionContext:
         progress: called with a progress object during long work (a model search), or None.
         scoring_functions: scoring functions registered in the engine, by (lower-case model name,
             identity). The engine keeps them across transactions (a rollback re-registers them).
+        cleaners: Python functions CLEAN's ``repair => 'name'`` calls, by lower-case name
+            (``Connection.register_cleaner``).
     """
 
     engine: Engine
     models: ModelStore
     progress: ProgressCallback | None = None
     scoring_functions: dict[tuple[str, str], Any] = field(default_factory=dict)
+    cleaners: dict[str, Callable[..., Any]] = field(default_factory=dict)

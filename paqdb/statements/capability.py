@@ -101,7 +101,9 @@ class CapabilityStatement(ast.PaqStatement):
         explain = getattr(implementation, "explain", None)
         lines: list[str] = []
         if explain is not None:
-            explaining = CapabilityContext(context.engine, context.models, context.progress)
+            explaining = CapabilityContext(
+                context.engine, context.models, context.progress, cleaners=context.cleaners
+            )
             explain(request, explaining)
             lines = [f"- {line}" for line in explaining.explain]
         operator = CapabilityOp(self.statement_name, implementation, request, lines)
@@ -144,9 +146,13 @@ class CapabilityOp(PhysicalOperator):
         return self.explained
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
-        capability_context = CapabilityContext(context.engine, context.models, context.progress)
+        capability_context = CapabilityContext(
+            context.engine, context.models, context.progress, cleaners=context.cleaners
+        )
         table = self.implementation.run(self.request, capability_context)
         if not isinstance(table, pa.Table):
             raise Error(f"{self.capability} returned {type(table).__name__}, not a table")
         columns = [Column(f.name, sql_type_of(f.type)) for f in table.schema]
         state.result = ExecResult(table, table.num_rows, columns, self.capability)
+        if capability_context.messages:
+            state.message = "\n".join(capability_context.messages)
