@@ -73,6 +73,15 @@ if TYPE_CHECKING:
 IMPORTANCE_ROWS = 2000
 """Most validation rows permutation importance scores (a seeded sample of them when there are more)."""
 
+IMPORTANCE_MIN_ROWS = 250
+"""Fewest rows a time limit (``max_seconds``) leaves permutation importance to score."""
+
+IMPORTANCE_SHARE = 0.05
+"""Share of a search's time limit its permutation importance aims to stay within (at least
+:data:`IMPORTANCE_MIN_SECONDS`)."""
+
+IMPORTANCE_MIN_SECONDS = 0.25
+
 IMPORTANCE_REPEATS = 5
 """Shuffles per input column; the importance is their mean drop, ``importance_std`` their deviation."""
 
@@ -184,6 +193,7 @@ def permutation_importance(
     seed: int = 0,
     repeats: int = IMPORTANCE_REPEATS,
     max_rows: int = IMPORTANCE_ROWS,
+    max_seconds: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, Any] | None:
     """Permutation importance of each input column of ``features`` (validation rows) against ``target``.
@@ -195,6 +205,8 @@ def permutation_importance(
         seed: seeds the row sample and the shuffles.
         repeats: shuffles per column.
         max_rows: rows scored at most (a seeded sample of ``features`` when it has more).
+        max_seconds: a time to keep within: when scoring the rows once, times the shuffles to come,
+            would take longer, fewer rows are scored (at least :data:`IMPORTANCE_MIN_ROWS`).
         clock: times the computation (``seconds`` in the result).
 
     Returns:
@@ -214,15 +226,22 @@ def permutation_importance(
         target = target[chosen]
         n_rows = max_rows
     matrix = problem.featurizer.transform(features, problem.encoding)
+    spans = column_spans(problem.featurizer, problem.encoding)
+    scoring_started = clock()
     baseline = problem.score(target, problem.outputs(matrix))
+    expected = (clock() - scoring_started) * repeats * sum(1 for start, stop in spans if stop > start)
+    if max_seconds is not None and expected > max_seconds and n_rows > IMPORTANCE_MIN_ROWS:
+        # Scoring time grows with the rows: keep the share of them that fits.
+        keep = max(IMPORTANCE_MIN_ROWS, int(n_rows * max_seconds / expected))
+        chosen = np.sort(rng.choice(n_rows, size=keep, replace=False))
+        matrix, target, n_rows = matrix[chosen], target[chosen], keep
+        baseline = problem.score(target, problem.outputs(matrix))
     if not np.isfinite(baseline):
         return None
     sign = 1.0 if problem.metric.greater_is_better else -1.0
     per_call = max(1, min(repeats, IMPORTANCE_STACK_BYTES // max(1, matrix.nbytes)))
     results = []
-    for state, (start, stop) in zip(
-        problem.featurizer.columns_, column_spans(problem.featurizer, problem.encoding), strict=True
-    ):
+    for state, (start, stop) in zip(problem.featurizer.columns_, spans, strict=True):
         drops: list[float] = []
         if stop > start:
             done = 0

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from paqdb.errors import InvalidParameterError, TrainingError, UndefinedColumnError
+from paqdb.ml.explain import REFERENCE_KEY, reference_means
 from paqdb.ml.families import TASKS, ModelFamily, Task, TrainingShape, get_family
 from paqdb.ml.features import Featurizer
 from paqdb.ml.metrics import positive_class_code
@@ -502,6 +503,7 @@ def train_model(
     configuration = model_family.configuration(hyperparameters, data.task)
     shape = data.shape(categorical=featurizer.categorical_mask(model_family.encoding))
     estimator = fit_estimator(model_family, data.task, configuration, seed, matrix, data.target, shape)
+    means = reference_means(model_family.name, matrix)
     return TrainedModel(
         task=data.task,
         label=label,
@@ -512,7 +514,12 @@ def train_model(
         classes=data.classes,
         featurizer=featurizer,
         estimator=estimator,
-        info={"train_rows": data.n_rows, "dropped_rows": data.dropped_rows, "seed": seed},
+        info={
+            "train_rows": data.n_rows,
+            "dropped_rows": data.dropped_rows,
+            "seed": seed,
+            **({REFERENCE_KEY: means} if means is not None else {}),
+        },
     )
 
 

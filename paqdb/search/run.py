@@ -186,6 +186,12 @@ class SearchRun:
         overrun = found.overrun
         if overrun is None and refit and seconds > budget.time_limit:
             overrun = f"the final refit of the {found.family.name} model took longer than measured"
+        # After the clock is read: the search's seconds and notes are the search's own.
+        explained = (
+            {}
+            if interrupted
+            else explanation_info(self.runner, found.family, found.estimator, budget.time_limit, clock)
+        )
         return search_result(
             plan=self.plan,
             runner=self.runner,
@@ -202,7 +208,7 @@ class SearchRun:
             seconds=seconds,
             outcome=found.outcome,
             overrun=overrun,
-            extra=found.details,
+            extra={**found.details, **explained},
         )
 
 
@@ -233,6 +239,62 @@ class SearchStrategy(ABC):
         :class:`~paqdb.errors.SearchInterrupted` otherwise); when every trial failed this raises
         :class:`~paqdb.errors.TrainingError`.
         """
+
+
+def explanation_info(
+    runner: TrialRunner,
+    family: ModelFamily,
+    estimator: BaseEstimator,
+    time_limit: float,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, Any]:
+    """What the model stores for its explanations (:mod:`paqdb.ml.explain`): the permutation importance of
+    each input column, and a linear model's reference (the training mean of each featurised slot).
+
+    The importance is measured for ``estimator`` (the kept configuration trained on the training rows) on
+    the validation rows it never saw, at most :data:`~paqdb.ml.explain.IMPORTANCE_ROWS` of them, fewer when
+    scoring them would take more than 5% of the search's ``time_limit`` (0.25 s at least), on one thread
+    (small predictions). A failure is recorded instead of failing the search, and a Ctrl-C skips it.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from paqdb.ml import explain
+
+    data, plan = runner.data, runner.plan
+    reducer = runner.reducer if family.encoding == "onehot" else None
+    info: dict[str, Any] = {}
+    if reducer is None:
+        means = explain.reference_means(family.name, runner.all_rows(family)[0])
+        if means is not None:
+            info[explain.REFERENCE_KEY] = means
+    problem = explain.ImportanceProblem(
+        estimator=estimator,
+        featurizer=runner.featurizer,
+        encoding=family.encoding,
+        metric=plan.metric,
+        task=plan.task,
+        n_classes=len(data.classes) if data.classes is not None else 0,
+        positive_class=data.positive_class,
+        reducer=reducer,
+    )
+    validation = data.features.take(pa.array(data.validation_index))
+    try:
+        with threadpool_limits(limits=1):
+            importance = explain.permutation_importance(
+                problem,
+                validation,
+                runner.validation_target,
+                seed=plan.seed,
+                max_seconds=max(explain.IMPORTANCE_MIN_SECONDS, explain.IMPORTANCE_SHARE * time_limit),
+                clock=clock,
+            )
+    except KeyboardInterrupt:
+        importance = {"error": "interrupted"}
+    except Exception as error:
+        importance = {"error": f"{type(error).__name__}: {error}"}
+    if importance is not None:
+        info[explain.IMPORTANCE_KEY] = importance
+    return info
 
 
 def search_result(
@@ -363,6 +425,7 @@ __all__ = [
     "SearchFinding",
     "SearchRun",
     "SearchStrategy",
+    "explanation_info",
     "search_notes",
     "search_result",
 ]
