@@ -284,6 +284,8 @@ class RegisterScorer(PhysicalOperator):
     threshold: float | None = None
     probability_map: bool = False
     why_not_compiled: str | None = None  # why a catalog model is not scored as compiled SQL (for EXPLAIN)
+    explain: bool = False  # adds contributions and base_value (paqdb.udfs.explaining)
+    explain_method: str | None = None  # how, when the family is known at planning (for EXPLAIN)
     name = "RegisterScoringFunction"
 
     def describe(self) -> dict[str, Any]:
@@ -300,6 +302,10 @@ class RegisterScorer(PhysicalOperator):
             described["probabilities"] = "per class"
         if self.threshold is not None:
             described["threshold"] = f"second class when its probability >= {self.threshold:g}"
+        if self.explain:
+            described["contributions"] = self.explain_method or (
+                "exact for linear models, path-based (Saabas) for trees: the family the search keeps decides"
+            )
         return described
 
     def run(self, context: ExecutionContext, state: ExecutionState) -> None:
@@ -311,6 +317,23 @@ class RegisterScorer(PhysicalOperator):
         argument_types = [f.model_type for f in self.features]
         if self.probability_map:
             function = scoring.register_probabilities(context.engine, self.function, model, argument_types)
+        elif self.explain:
+            from paqdb.udfs import explaining
+
+            if (self.probabilities or self.threshold is not None) and model.task != "classification":
+                raise InvalidParameterError(
+                    "probabilities and threshold apply to classification; this model predicts a number",
+                    hint="leave probabilities and threshold out for a regression model",
+                )
+            function = explaining.register(
+                context.engine,
+                self.function,
+                model,
+                argument_types,
+                prediction_type,
+                probabilities=self.probabilities,
+                threshold=self.threshold,
+            )
         else:
             if (self.probabilities or self.threshold is not None) and model.task != "classification":
                 # The planner refuses these for a model known to predict numbers; a search's model is
@@ -354,6 +377,7 @@ class ScoreQuery(PhysicalOperator):
     probabilities: bool = False  # one probability_<class> column per class
     model_name: str | None = None  # the catalog model's lower-case name; None: the search's fresh model
     classes: list[str] | None = None  # the classes as text when known at planning (a catalog model)
+    explain: bool = False  # contributions and base_value columns
     name = "ScoreInEngine"
 
     def describe(self) -> dict[str, Any]:
@@ -371,6 +395,7 @@ class ScoreQuery(PhysicalOperator):
         confidence = _fresh("confidence", taken | {output.lower()})
         prediction = "__paqdb_score.prediction"
         columns = []
+        named: list[str] = []  # the probability columns' names
         if task == "regression":
             # In the label's own type (an INTEGER label gives INTEGER predictions, DECIMAL(10,2) gives
             # DECIMAL(10,2)), as the expression form does; other labels keep DOUBLE.
@@ -382,9 +407,16 @@ class ScoreQuery(PhysicalOperator):
             columns.append(f"__paqdb_score.confidence AS {quote(confidence)}")
             if classes is not None:
                 taken |= {output.lower(), confidence.lower()}
-                for value, column in zip(classes, probability_column_names(classes, taken), strict=True):
+                named = probability_column_names(classes, taken)
+                for value, column in zip(classes, named, strict=True):
                     key = "'" + value.replace("'", "''") + "'"
                     columns.append(f"__paqdb_score.probabilities[{key}] AS {quote(column)}")
+        if self.explain:
+            taken |= {output.lower(), confidence.lower()} | {name.lower() for name in named}
+            contributions = _fresh("contributions", taken)
+            base_value = _fresh("base_value", taken | {contributions.lower()})
+            columns.append(f"__paqdb_score.contributions AS {quote(contributions)}")
+            columns.append(f"__paqdb_score.base_value AS {quote(base_value)}")
         # The input's columns by name (no engine-specific "* EXCLUDE"), then the prediction's.
         inputs = [quote(c.name) for c in self.source_columns]
         query = (

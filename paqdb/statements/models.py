@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import pyarrow as pa
 from sqlglot.tokens import Token
 
+from paqdb.catalog import ModelRecord
+from paqdb.engines.base import Column, ExecResult
 from paqdb.planner import operators as ops
-from paqdb.planner.plan import LogicalNode, Plan
+from paqdb.planner.plan import ExecutionState, LogicalNode, PhysicalOperator, Plan
 from paqdb.sql import ast
 
 if TYPE_CHECKING:
+    from paqdb.planner.context import ExecutionContext
     from paqdb.planner.planner import Planner
     from paqdb.sql import Statement
     from paqdb.sql.dialect import PaqParser
@@ -36,13 +41,14 @@ class ShowModels(ast.PaqStatement):
 
 
 class DescribeModel(ast.PaqStatement):
-    """``DESCRIBE MODEL model [VERSION n]``: one row per search trial of its current version (or of n)."""
+    """``DESCRIBE MODEL model [VERSION n] [FEATURES]``: one row per search trial of its current version (or
+    of n); with ``FEATURES``, one row per input column with its permutation importance."""
 
     statement_name = "DESCRIBE MODEL"
     forms: ClassVar[tuple[tuple[str, ...], ...]] = (("DESCRIBE", "MODEL"), ("DESC", "MODEL"))
-    keywords: ClassVar[tuple[str, ...]] = ("VERSION",)
-    usage = "DESCRIBE MODEL <name> [VERSION <n>]"
-    arg_types = {"model": True, "version": False}
+    keywords: ClassVar[tuple[str, ...]] = ("VERSION", "FEATURES")
+    usage = "DESCRIBE MODEL <name> [VERSION <n>] [FEATURES]"
+    arg_types = {"model": True, "version": False, "features": False}
 
     @classmethod
     def claims(cls, words: list[str], tokens: list[Token]) -> bool:
@@ -54,16 +60,27 @@ class DescribeModel(ast.PaqStatement):
         if parser._at_end():
             return None
         model = parser._parse_required_identifier("a model name")
-        return parser.expression(cls(model=model, version=parser._parse_model_version()))
+        version = parser._parse_model_version()
+        features = parser._match_text_seq("FEATURES")
+        return parser.expression(cls(model=model, version=version, features=features or None))
 
     def to_sql(self, gen: Any) -> str:
         version = self.args.get("version")
-        return f"DESCRIBE MODEL {gen.sql(self, 'model')}" + (
-            f" VERSION {gen.sql(version)}" if version is not None else ""
+        return (
+            f"DESCRIBE MODEL {gen.sql(self, 'model')}"
+            + (f" VERSION {gen.sql(version)}" if version is not None else "")
+            + (" FEATURES" if self.args.get("features") else "")
         )
 
     def build_plan(self, planner: Planner, statement: Statement) -> Plan:
         version = self.args.get("version")
+        if self.args.get("features"):
+            record = planner.bind_model_record(statement, self.args["model"], version)
+            return Plan(
+                statement.text,
+                LogicalNode("DescribeModelFeatures", {"model": record.name, "version": record.version}),
+                [ops.LoadModel(record), FeatureImportanceOp(record)],
+            )
         if version is None:
             name = planner.bind_model(statement, self.args["model"])
             return Plan(
@@ -78,6 +95,52 @@ class DescribeModel(ast.PaqStatement):
             LogicalNode("DescribeModel", {"model": record.name, "version": record.version}),
             [ops.CatalogQuery("trials", record.name, record.version)],
         )
+
+
+@dataclass
+class FeatureImportanceOp(PhysicalOperator):
+    """``DESCRIBE MODEL m FEATURES``: the model's input columns with the permutation importance stored
+    with it at training (:func:`paqdb.ml.explain.importance_rows`), most important first."""
+
+    record: ModelRecord
+    name = "FeatureImportance"
+
+    def describe(self) -> dict[str, Any]:
+        return {"model": self.record.name, "version": self.record.version, "source": "the model's artifact"}
+
+    def run(self, context: ExecutionContext, state: ExecutionState) -> None:
+        from paqdb.ml.explain import importance_rows
+
+        record = self.record
+        model = state.models[record.name.lower()]
+        rows, stored = importance_rows(model)
+        sql_types = {c.name: c.type for c in record.features}
+        table = pa.table(
+            {
+                "feature": pa.array([r.feature for r in rows], pa.string()),
+                "type": pa.array([sql_types.get(r.feature, r.arrow_type) for r in rows], pa.string()),
+                "kind": pa.array([r.kind for r in rows], pa.string()),
+                "importance": pa.array([r.importance for r in rows], pa.float64()),
+                "importance_std": pa.array([r.importance_std for r in rows], pa.float64()),
+                "rank": pa.array([r.rank for r in rows], pa.int32()),
+            }
+        )
+        columns = [Column(f.name, ops.sql_type_of(f.type)) for f in table.schema]
+        state.result = ExecResult(table, table.num_rows, columns, "DESCRIBE MODEL")
+        subject = f"model {record.name} version {record.version}"
+        if stored is None:
+            state.message = (
+                f"{subject} has no stored feature importance (trained before paqdb computed it, without "
+                "a search, or by a search that was interrupted); retrain it with CREATE OR REPLACE MODEL"
+            )
+        elif "features" not in stored:
+            state.message = f"{subject}: its feature importance could not be computed ({stored.get('error')})"
+        else:
+            state.message = (
+                f"{subject}: permutation importance, the mean drop in validation {stored.get('metric')} "
+                f"when a column's values are shuffled, over {stored.get('repeats')} shuffles of "
+                f"{stored.get('rows')} validation rows (baseline {stored.get('baseline', float('nan')):.4f})"
+            )
 
 
 class DropModel(ast.PaqStatement):

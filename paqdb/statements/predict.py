@@ -17,7 +17,7 @@ from paqdb.sql import ast
 from paqdb.sql.dialect import options_sql
 from paqdb.udfs import scoring
 
-SCORING_OPTIONS = ("probabilities", "threshold")
+SCORING_OPTIONS = ("probabilities", "threshold", "explain")
 """Options of ``PREDICT ... WITH (...)``."""
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Predict(ast.PaqStatement):
         "with_": False,
         "order": False,
         "limit": False,
-        # WITH (probabilities => true, threshold => 0.3): how the rows are scored
+        # WITH (probabilities => true, threshold => 0.3, explain => true): how the rows are scored
         "options": False,
     }
 
@@ -145,13 +145,23 @@ class Predict(ast.PaqStatement):
         ]
         return "".join(f" {piece}" for piece in pieces)
 
-    def _scoring_options(self, statement: Statement) -> tuple[bool, float | None]:
-        """``WITH (probabilities => true, threshold => 0.3)``: (probabilities, threshold), checked; a bad
-        option is an error at that option."""
-        probabilities, threshold = False, None
+    def _scoring_options(self, statement: Statement) -> tuple[bool, float | None, bool]:
+        """``WITH (probabilities => true, threshold => 0.3, explain => true)``: (probabilities, threshold,
+        explain), checked; a bad option is an error at that option."""
+        probabilities, threshold, explain = False, None, False
         for option in self.args.get("options") or []:
             name, value = option.option_name, option.value()
-            if name == "probabilities":
+            if name == "explain":
+                if not isinstance(value, bool):
+                    raise statement.locate(
+                        InvalidParameterError(
+                            f"explain {value!r} is not true or false",
+                            hint="write explain => true for each row's contributions and base_value",
+                        ),
+                        option,
+                    )
+                explain = value
+            elif name == "probabilities":
                 if not isinstance(value, bool):
                     raise statement.locate(
                         InvalidParameterError(
@@ -179,13 +189,13 @@ class Predict(ast.PaqStatement):
                     ),
                     option,
                 )
-        return probabilities, threshold
+        return probabilities, threshold, explain
 
     def _check_scoring(self, statement: Statement, task: str | None, classes: int | None) -> None:
         """Probabilities need a classifier and a threshold a binary one (``classes``: None when unknown
         until the search has run; the scoring function checks again then)."""
         for option in self.args.get("options") or []:
-            if option.option_name not in SCORING_OPTIONS:
+            if option.option_name not in SCORING_OPTIONS or option.option_name == "explain":
                 continue
             if task == "regression":
                 raise statement.locate(
@@ -205,8 +215,19 @@ class Predict(ast.PaqStatement):
                     option,
                 )
 
+    def _check_explain(self, statement: Statement, family: str) -> str:
+        """How rows of a ``family`` model are explained; an error at the option for a family that is
+        not explained."""
+        from paqdb.ml.explain import explain_method
+
+        option = next(o for o in self.args.get("options") or [] if o.option_name == "explain")
+        try:
+            return explain_method(family)
+        except Error as error:
+            raise statement.locate(error, option) from None
+
     def build_plan(self, planner: Planner, statement: Statement) -> Plan:
-        probabilities, threshold = self._scoring_options(statement)
+        probabilities, threshold, explain = self._scoring_options(statement)
         scored_classes: list[str] | None = None
         scored_model: str | None = None  # the catalog model's lower-case name; None: the search's
         source_sql, source_columns = planner.bind_relation(statement, self._relation("source"))
@@ -230,17 +251,19 @@ class Predict(ast.PaqStatement):
             label_name, label_sql_type, task = record.label, record.label_type, record.task
             drop_after = None
             scored_model = record.name.lower()
-            if probabilities or threshold is not None:
-                self._check_scoring(statement, task, None)
-                # The classes are in the artifact: decoded now (the model store caches it for LoadModel),
-                # so a threshold on a multiclass model fails before anything runs, and the probability
-                # columns are named in the plan.
-                try:
-                    loaded = planner.context.models.load_record(record).model
-                except Error as error:
-                    raise statement.locate(error, self.args["model"]) from None
-                scored_classes = scoring.class_names(loaded)
-                self._check_scoring(statement, task, len(scored_classes))
+            if probabilities or threshold is not None or explain:
+                explained_by = self._check_explain(statement, record.family) if explain else None
+                if probabilities or threshold is not None:
+                    self._check_scoring(statement, task, None)
+                    # The classes are in the artifact: decoded now (the model store caches it for
+                    # LoadModel), so a threshold on a multiclass model fails before anything runs, and the
+                    # probability columns are named in the plan.
+                    try:
+                        loaded = planner.context.models.load_record(record).model
+                    except Error as error:
+                        raise statement.locate(error, self.args["model"]) from None
+                    scored_classes = scoring.class_names(loaded)
+                    self._check_scoring(statement, task, len(scored_classes))
                 # A function of this statement's own: the session's cached one returns no probabilities.
                 function = f"paqdb_score_tmp_{uuid.uuid4().hex[:12]}"
                 physical = [
@@ -252,6 +275,8 @@ class Predict(ast.PaqStatement):
                         record.name.lower(),
                         probabilities=probabilities,
                         threshold=threshold,
+                        explain=explain,
+                        explain_method=explained_by,
                     ),
                 ]
                 drop_after = function
@@ -279,6 +304,7 @@ class Predict(ast.PaqStatement):
                     None,
                     probabilities=probabilities,
                     threshold=threshold,
+                    explain=explain,
                 )
             )
             drop_after = function
@@ -299,6 +325,7 @@ class Predict(ast.PaqStatement):
                 probabilities=probabilities,
                 model_name=scored_model,
                 classes=scored_classes,
+                explain=explain,
             )
         )
         if probabilities:
@@ -309,6 +336,11 @@ class Predict(ast.PaqStatement):
             rewrites.append(
                 "threshold: the second class in the model's class order when its probability >= "
                 f"{threshold:g}"
+            )
+        if explain:
+            rewrites.append(
+                "explain: contributions (input column -> contribution) and base_value, adding up to the "
+                "model's raw output"
             )
         scan = LogicalNode("Scan", {"relation": source_sql, "columns": len(source_columns)})
         logical = LogicalNode(
