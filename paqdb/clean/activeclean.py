@@ -31,18 +31,22 @@ the CLEAN statement maps record keys to positions and does the SQL. One iteratio
    ``1/(N p_i)``, the first term is an unbiased estimate of the gradient the dirty records will have once
    cleaned, so ``g`` is an unbiased estimate of the gradient of the objective on fully clean data (the paper's
    Lemma). Sampling by the gradient norm minimises the variance of that estimate (optimal ``p_i`` is
-   proportional to the norm of the cleaned gradient).
+   proportional to the norm of the cleaned gradient). By default half of each draw's probability is spread
+   uniformly (defensive importance sampling, ``uniform_share``; see
+   :meth:`ActiveClean.sampling_probabilities` for the measurement that motivates it); ``uniform_share=0``
+   is the paper's pure proportional sampling.
 
 Convergence (the conditions the paper states, from the theory of stochastic gradient descent it builds on):
 the loss is convex in the parameters with a Lipschitz-continuous gradient (smooth: logistic, squared hinge,
 least squares; the hinge loss is only sub-differentiable and gets the weaker subgradient guarantee), the
 gradient estimate is unbiased (the importance weights above), and the step sizes decrease with
 ``sum gamma_t = inf`` and ``sum gamma_t**2 < inf``. Here ``gamma_t = gamma_0 / t`` (the paper's inverse
-scaling schedule), with ``gamma_0 = 1 / L`` by default, ``L`` the smoothness constant of the objective on
-these data (the loss's curvature bound times the largest eigenvalue of ``[X 1]^T [X 1] / n``, plus ``l2``),
-so even the first step cannot overshoot. With the L2 penalty the objective is strongly convex and the
-expected squared distance to the clean optimum then falls as ``O(sigma^2 / (b T))`` after ``T`` batches of
-``b`` draws, ``sigma^2`` the variance of the estimate (which the gradient-norm sampling makes small).
+scaling schedule), with ``gamma_0`` by default the inverse of the largest eigenvalue of the objective's
+Hessian at the starting parameters on the records the detector does not flag (so the first step does not
+overshoot along the steepest direction; the dirty records' values would distort it). With the L2 penalty
+the objective is strongly convex and the expected squared distance to the clean optimum then falls as
+``O(sigma^2 / (b T))`` after ``T`` batches of ``b`` draws, ``sigma^2`` the variance of the estimate (which
+good sampling probabilities make small).
 
 Supported models (the paqdb families :data:`SUPPORTED_FAMILIES`): ``logistic`` (scikit-learn
 ``LogisticRegression`` with the L2 penalty; binary, or multinomial for more classes), ``linear_svm``
@@ -395,30 +399,46 @@ class ConvexModel:
         sq = (r_hat**2).sum(axis=1) * z2 + 2.0 * (r_hat * r).sum(axis=1) * zdz + (r**2).sum(axis=1) * dz2
         return np.sqrt(np.maximum(sq, 0.0))
 
-    def smoothness(self, X: np.ndarray) -> float:
-        """``L``: a Lipschitz constant of :meth:`full_gradient` on ``X`` (curvature x top eigenvalue)."""
+    def curvature(self, X: np.ndarray, y: np.ndarray | None = None) -> float:
+        """The largest eigenvalue of the objective's Hessian on ``X`` at the current parameters.
+
+        ``H = mean_i c_i [x_i 1]^T [x_i 1] + l2``, ``c_i`` the loss's second derivative in the score at
+        record ``i`` (``p(1-p)`` for the logistic loss, ``2`` inside the margin for the squared hinge, ``1``
+        for least squares; without labels or for the hinge loss, its upper bound), by power iteration
+        without forming ``H``. ``1 / curvature`` is the largest step that does not overshoot along the
+        steepest direction.
+
+        """
         X = np.asarray(X, dtype=np.float64)
         n = max(X.shape[0], 1)
-        curvature = {"logistic": 0.25 if self.n_outputs == 1 else 0.5, "squared_hinge": 2.0, "squared": 1.0}
-        c = curvature.get(self.loss, 1.0)
-        if self.class_weight is not None:
-            c *= float(self.class_weight.max())
-        # Power iteration on [X 1]^T [X 1] / n, without forming it.
+        bound = {"logistic": 0.25 if self.n_outputs == 1 else 0.5, "squared_hinge": 2.0, "squared": 1.0}
+        if y is None or self.loss == "hinge":
+            c = np.full(X.shape[0], bound.get(self.loss, 1.0))
+        else:
+            s = self.decision_function(X)
+            if self.loss == "logistic":
+                p = _sigmoid(s) if self.n_outputs == 1 else _softmax(s)
+                c = (p * (1.0 - p)).max(axis=1)
+            elif self.loss == "squared_hinge":
+                c = 2.0 * (self.targets(y) * s < 1.0).any(axis=1)
+            else:
+                c = np.ones(X.shape[0])
+            c = c * self.sample_weights(y)
         rng = np.random.default_rng(0)
         v = rng.standard_normal(X.shape[1] + 1)
         top = 0.0
-        for _ in range(50):
-            u = X @ v[:-1] + v[-1]
+        for _ in range(100):
+            u = c * (X @ v[:-1] + v[-1])
             nv = np.concatenate([X.T @ u, [u.sum()]]) / n
             new_top = float(np.linalg.norm(nv))
             if new_top == 0.0:
                 break
             v = nv / new_top
-            if abs(new_top - top) <= 1e-6 * new_top:
-                top = new_top
-                break
+            converged = abs(new_top - top) <= 1e-4 * new_top
             top = new_top
-        return c * top + self.l2 * max(1.0, self.intercept_l2_scale)
+            if converged:
+                break
+        return top + self.l2 * max(1.0, self.intercept_l2_scale)
 
     # ------------------------------------------------------------------ prediction
 
@@ -595,7 +615,11 @@ class ActiveClean:
         dirty: ``(n,)`` bool, the detector's mask (records flagged as possibly dirty).
         batch_size: Draws per batch (``b``); a batch holds fewer records when a record is drawn twice.
         sampling: ``gradient`` (the paper's estimator) or ``uniform`` (the baseline, same update).
-        step_size: ``gamma_0``; None picks ``1 / L`` (:meth:`ConvexModel.smoothness`).
+        step_size: ``gamma_0``; None picks the inverse of the objective's curvature at the starting
+            parameters on the records the detector does not flag (:meth:`ConvexModel.curvature`).
+        uniform_share: ``epsilon``, the share of each draw's probability spread uniformly (defensive
+            importance sampling): ``p_i = (1 - epsilon) * norm_i / sum(norm) + epsilon / N``. 0 is the paper's
+            pure proportional sampling; see :meth:`sampling_probabilities` for why the default is 0.5.
         seed: Seeds the sampler.
         state: A :class:`CleanState` to continue from (its parameters replace ``model``'s, its cleaned
             positions count as clean whatever ``dirty`` says).
@@ -616,6 +640,7 @@ class ActiveClean:
         seed: int = 0,
         state: CleanState | None = None,
         error_types: np.ndarray | None = None,
+        uniform_share: float = 0.5,
     ) -> None:
         self.model = model
         self.X = np.array(X, dtype=np.float64)
@@ -636,7 +661,12 @@ class ActiveClean:
             )
         if sampling not in ("gradient", "uniform"):
             raise InvalidParameterError(f"unknown sampling {sampling!r}", hint="use 'gradient' or 'uniform'")
+        if not 0.0 <= uniform_share <= 1.0:
+            raise InvalidParameterError(
+                f"uniform_share must be between 0 and 1, not {uniform_share}", hint="uniform_share => 0.5"
+            )
         self.batch_size = int(batch_size)
+        self.uniform_share = float(uniform_share)
         self.sampling: Sampling = sampling
         self.error_types = (
             np.zeros(n, dtype=np.int64) if error_types is None else np.asarray(error_types, dtype=np.int64)
@@ -648,7 +678,12 @@ class ActiveClean:
         k = model.n_outputs
         if state is None:
             rng = np.random.default_rng(seed)
-            gamma0 = float(step_size) if step_size is not None else 1.0 / model.smoothness(self.X)
+            if step_size is not None:
+                gamma0 = float(step_size)
+            else:
+                known_clean = ~self.dirty
+                rows = known_clean if known_clean.any() else np.ones(n, dtype=bool)
+                gamma0 = 1.0 / model.curvature(self.X[rows], self.y[rows])
             state = CleanState(
                 step_size=gamma0,
                 theta=model.theta.tolist(),
@@ -717,11 +752,20 @@ class ActiveClean:
         return (self._delta_x / count)[types], (self._delta_t / count)[types]
 
     def sampling_probabilities(self, positions: np.ndarray | None = None) -> np.ndarray:
-        """``p_i`` over ``positions`` (default :attr:`candidates`): proportional to the estimated norm.
+        """``p_i`` over ``positions`` (default :attr:`candidates`), from the estimated cleaned-gradient norms.
 
-        The estimated norm is :meth:`ConvexModel.estimated_gradient_norms` with each record's expected
-        change; each weight is at least :data:`_NORM_FLOOR` of the mean so that every ``p_i > 0``.
-        ``sampling='uniform'`` gives ``1/N`` each.
+        ``p_i = (1 - epsilon) * e_i / sum(e) + epsilon / N`` with ``e_i`` the norm of
+        :meth:`ConvexModel.estimated_gradient_norms` with the record's expected change (at least
+        :data:`_NORM_FLOOR` of the mean) and ``epsilon`` = ``uniform_share``. ``sampling='uniform'`` gives
+        ``1/N`` each.
+
+        Why mix in a uniform share: the importance weight is ``1/(N p_i)``, so a record whose cleaned
+        gradient is large but whose *estimate* is small gets a huge weight when drawn. The first-order
+        estimate misses exactly such records (a confident logistic score hardly moves to first order however
+        much cleaning changes the features), and on the benchmark's synthetic data pure proportional
+        sampling made the estimate's variance about 10,000 times that of uniform sampling; with half the
+        probability spread uniformly each weight is at most twice the uniform one and the variance fell
+        below uniform sampling's (0.73 of it; with the true cleaned norms it would be 0.34).
         """
         positions = self.candidates if positions is None else np.asarray(positions, dtype=np.int64)
         m = len(positions)
@@ -735,7 +779,7 @@ class ActiveClean:
         if not np.isfinite(mean) or mean <= 0.0:
             return np.full(m, 1.0 / m)
         weights = np.maximum(norms, _NORM_FLOOR * mean)
-        return weights / weights.sum()
+        return (1.0 - self.uniform_share) * weights / weights.sum() + self.uniform_share / m
 
     def next_batch(self, size: int | None = None) -> np.ndarray:
         """The positions to clean next: ``size`` draws (default ``batch_size``) among :attr:`candidates`.
