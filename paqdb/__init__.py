@@ -37,7 +37,7 @@ from paqdb.errors import (
     ProgrammingError,
     Warning,
 )
-from paqdb.evaluation import evaluate
+from paqdb.evaluation import evaluate, feature_importance
 from paqdb.session import Session
 
 __version__ = "0.1.0"
@@ -71,6 +71,7 @@ __all__ = [
     "apilevel",
     "connect",
     "evaluate",
+    "feature_importance",
     "paramstyle",
     "threadsafety",
 ]

@@ -1,4 +1,5 @@
-"""``paqdb.evaluate``: ``EVALUATE MODEL`` from Python, returning an Arrow table.
+"""``paqdb.evaluate`` and ``paqdb.feature_importance``: ``EVALUATE MODEL`` and ``DESCRIBE MODEL ...
+FEATURES`` from Python, returning Arrow tables.
 
 A thin call of the statement (it writes the statement's text and runs it through the connection), so
 the same binding, errors and conventions apply. Importing this module loads nothing beyond the standard
@@ -50,6 +51,31 @@ def evaluate(
     return table
 
 
+def feature_importance(connection: Any, model: str, *, version: int | None = None) -> pa.Table:
+    """A stored model's input columns with their permutation importance: ``DESCRIBE MODEL model [VERSION
+    n] FEATURES``.
+
+    Args:
+        connection: a :class:`paqdb.Connection` (or a cursor of one).
+        model: the model's name, as stored (quoted for SQL here).
+        version: a version of the model (None: the current one).
+
+    Returns:
+        A ``pyarrow.Table`` of ``feature``, ``type``, ``kind``, ``importance``, ``importance_std`` and
+        ``rank``, most important first (importance and rank NULL for a model stored without importance).
+
+    Raises:
+        paqdb.Error: as the statement does (an unknown model or version...).
+    """
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        from paqdb.errors import InterfaceError
+
+        raise InterfaceError(f"version {version!r} is not an integer", hint="e.g. version=2")
+    sql = f"DESCRIBE MODEL {_identifier(model)}" + (f" VERSION {version}" if version is not None else "")
+    table: pa.Table = connection.execute(sql + " FEATURES").fetch_arrow_table()
+    return table
+
+
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -58,4 +84,4 @@ def _string(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "feature_importance"]

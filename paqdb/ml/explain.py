@@ -655,8 +655,10 @@ class ModelExplainer:
         if len(classes) == 1:
             codes = np.full(n_rows, int(classes[0]))
             return RowExplanations(np.array(base[:, 0]), contributions[:, :, 0], codes)
-        scores = base + contributions.sum(axis=1)
-        chosen = scores.argmax(axis=1)
+        # The class PREDICT predicts (the model's own argmax: summed contributions could break a tie
+        # between two classes the other way).
+        predicted = self.model.predict_probabilities(matrix).argmax(axis=1)
+        chosen = np.clip(np.searchsorted(classes, predicted), 0, len(classes) - 1)
         rows = np.arange(n_rows)
         return RowExplanations(
             np.array(base[rows, chosen]), contributions[rows, :, chosen], classes[chosen].astype(np.int64)
