@@ -345,7 +345,7 @@ class CleanCapability:
         cleaner = ActiveClean(
             convex, setup.X, setup.y, dirty, batch_size=int(options["batch_size"]), seed=int(options["seed"])
         )
-        X_dirty = cleaner.X.copy()
+        X_dirty, y_dirty = cleaner.X.copy(), cleaner.y.copy()
         budget = int(options["budget"])
         flagged = int(dirty.sum())
         if budget > flagged:
@@ -373,7 +373,7 @@ class CleanCapability:
         before = _score(cleaner)
         results: list[dict[str, Any]] = []
         corrections: list[Correction] = []
-        detector = _Detector(setup.detector, dirty)
+        detector = _Detector(setup.detector, dirty, int(options["seed"]))
         while cleaner.state.iteration == 0 or len(cleaner.state.cleaned) < budget:
             context.check_cancelled()
             remaining = budget - len(cleaner.state.cleaned)
@@ -391,7 +391,7 @@ class CleanCapability:
             folded, X_clean, y_clean = _cleaned(setup, positions, fixed)
             result = cleaner.fold_in(folded, X_clean, y_clean)
             if detector.learns:
-                cleaner.set_dirty(detector.mask(X_dirty, cleaner))
+                cleaner.set_dirty(detector.mask(X_dirty, y_dirty, cleaner))
             score = _score(cleaner)
             results.append(
                 {
@@ -487,8 +487,8 @@ class CleanCapability:
                     dirty[at] = True
         convex = _convex(setup)
         cleaner = ActiveClean(convex, X, y, dirty, batch_size=size, seed=int(options["seed"]), state=state)
-        X_dirty = cleaner.X.copy()
-        detector = _Detector(setup.detector, dirty)
+        X_dirty, y_dirty = cleaner.X.copy(), cleaner.y.copy()
+        detector = _Detector(setup.detector, dirty, int(options["seed"]))
         before = _score(cleaner)
         corrections: list[Correction] = []
         folded_text = ""
@@ -517,7 +517,7 @@ class CleanCapability:
                 for p in positions:
                     changed_by_key.setdefault(usable_keys[int(p)], False)
                 if detector.learns:
-                    cleaner.set_dirty(detector.mask(X_dirty, cleaner))
+                    cleaner.set_dirty(detector.mask(X_dirty, y_dirty, cleaner))
             score = _score(cleaner)
             folded_text = (
                 f"batch {batch} folded in: {len(positions)} records ({len(corrections)} values changed by "
@@ -836,12 +836,13 @@ def _remap(state: Any, cleaned_keys: list[str], pending_keys: list[str], positio
 class _Detector:
     """The detector's mask after each batch: the rules' flags, a learned classifier's, or both."""
 
-    def __init__(self, kind: str, rules: np.ndarray) -> None:
+    def __init__(self, kind: str, rules: np.ndarray, seed: int = 0) -> None:
         self.kind = kind
+        self.seed = seed
         self.rules = rules.copy()
         self.learns = kind in ("learned", "both")
 
-    def mask(self, X_dirty: np.ndarray, cleaner: ActiveClean) -> np.ndarray:
+    def mask(self, X_dirty: np.ndarray, y_dirty: np.ndarray, cleaner: ActiveClean) -> np.ndarray:
         """The mask for ``cleaner``'s records, learned from what cleaning changed so far."""
         from paqdb.clean.detectors import LearnedDetector
 
@@ -850,9 +851,9 @@ class _Detector:
         if len(cleaned) == 0 or changed.all() or not changed.any():
             return cleaner.dirty  # nothing to tell apart yet: cleaning changed every record, or none
         else:
-            detector = LearnedDetector()
-            detector.fit(X_dirty[cleaned], changed)
-            learned = np.asarray(detector.predict(cleaner.X), dtype=bool)
+            detector = LearnedDetector(seed=self.seed)
+            detector.fit(X_dirty[cleaned], changed, y_dirty[cleaned])
+            learned = np.asarray(detector.predict(cleaner.X, cleaner.y), dtype=bool)
         return (self.rules | learned) if self.kind == "both" else learned
 
 
