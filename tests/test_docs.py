@@ -66,6 +66,8 @@ def test_every_statement_kind_is_documented() -> None:
         "EXPORT MODEL",
         "IMPORT",
         "PREDICT_PROBA",
+        "DESCRIBE MODEL model [VERSION n] FEATURES",
+        "WITH (explain => true)",
     ):
         assert words in README
 
