@@ -400,6 +400,8 @@ class _LinearExplainer(_OutputExplainer):
                 else np.zeros(width)
             )
         intercept = np.atleast_1d(np.asarray(linear.intercept_, np.float64))
+        if isinstance(estimator, Pipeline):
+            intercept = intercept - reference @ weights  # output = x @ weights + this
         self.weights = weights  # (slots, outputs)
         self.reference = reference
         self.base = intercept + reference @ weights

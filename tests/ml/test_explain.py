@@ -229,3 +229,18 @@ def test_importance_is_none_when_the_metric_is_undefined() -> None:
     )
     one_class = np.ones(table.num_rows, dtype=np.int64)  # AUC needs both classes
     assert explain.permutation_importance(problem, table.drop(["y"]), one_class) is None
+
+
+def test_a_linear_model_behind_pca_is_explained_through_the_projection() -> None:
+    table = _labels(synthetic_table(400, seed=11), "binary")
+    spec = SearchSpec(families=("logistic",), budget=Budget(trials=1), pca=3)
+    model = search_for(spec).run(table, "y", spec).model
+    assert hasattr(model.estimator, "steps")  # PCA, then the logistic model
+    assert explain.REFERENCE_KEY not in model.info  # the projection's mean is the reference
+    features = table.drop(["y"])
+    explained = explain.explainer_for(model).explain(features)
+    decision = model.estimator.decision_function(model.featurize(features))
+    np.testing.assert_allclose(
+        explained.base_value + explained.contributions.sum(axis=1), decision, atol=1e-9
+    )
+    assert model.info[explain.IMPORTANCE_KEY]["features"][0]["feature"] == "age"
