@@ -25,6 +25,7 @@ text, which the statement turns into a position inside the string literal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,13 +78,21 @@ def _parse(text: str, into: Any, what: str) -> exp.Expression:
             int(detail.get("col") or 1),
             str(detail.get("highlight") or ""),
         )
-        description = str(detail.get("description") or error).split("\n")[0]
+        description = _readable(str(detail.get("description") or error).split("\n")[0])
         raise TextError(f"{what} does not parse: {description}", offset) from None
     except TokenError as error:
         raise TextError(f"{what} does not parse: {error}", 0) from None
     if node is None:
         raise TextError(f"{what} is empty", 0)
     return node
+
+
+_MISSING = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]*?(\w+)'>")
+
+
+def _readable(description: str) -> str:
+    """sqlglot's description without its class names: ``an incomplete Add expression``."""
+    return _MISSING.sub(lambda m: f"an incomplete {m.group(1)} expression", description)
 
 
 def parse_predicate(text: str) -> exp.Expression:

@@ -162,9 +162,9 @@ class Clean(CapabilityStatement):
                     engine=engine,
                 )
             except TextError as error:
-                raise _in_literal(
-                    statement, options["repair"], ParseError(error.message), error.offset
-                ) from None
+                hint = "write the repair as column = expression, ... (e.g. 'temp = temp / 10')"
+                parse_error = ParseError(f"option 'repair': {error.message}", hint=hint)
+                raise _in_literal(statement, options["repair"], parse_error, error.offset) from None
             except Error as error:
                 raise statement.locate(error, options["repair"].expression) from None
         if request.model is not None:
@@ -252,7 +252,8 @@ def _number(parser: PaqParser, word: str, what: str) -> exp.Literal | None:
         or not token.text.isdigit()
         or int(token.text) < 1
     ):
-        parser.raise_error(f"expected {what}")
+        error = ParseError(f"expected {what}", hint=f"numbers start at 1: {_CORRECTIONS_FORM}")
+        parser._raise_at(error.message, token, error)
     parser._advance()
     return parser.expression(exp.Literal(this=str(int(token.text)), is_string=False), token=token)
 
