@@ -50,14 +50,14 @@ def register(
     inner: object
     if probabilities or threshold is not None:
         inner = scoring.make_probability_scoring_callable(
-            model,  # type: ignore[arg-type]
+            model,
             prediction_type,
             arity,
             with_probabilities=probabilities,
             threshold=threshold,
         )
     else:
-        inner = scoring.make_scoring_callable(model, prediction_type, arity)  # type: ignore[arg-type]
+        inner = scoring.make_scoring_callable(model, prediction_type, arity)
     names = explainer.feature_names
 
     def score(*columns: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -86,7 +86,7 @@ def register(
     function = scoring.ScoringFunction(
         name, tuple(argument_types), prediction_type, probabilities, returns=returns
     )
-    engine.register_function(name, score, function.argument_types, function.return_type)  # type: ignore[arg-type]
+    engine.register_function(name, score, function.argument_types, function.return_type)
     return function
 
 
