@@ -449,7 +449,7 @@ class CleanCapability:
             )
         budget, size = int(options["budget"]), int(options["batch_size"])
         keys = setup.table.column(setup.key).to_pylist()
-        usable_keys = [value_text(keys[i]) for i in setup.usable]
+        usable_keys = [str(value_text(keys[i])) for i in setup.usable]
         position_of = {k: p for p, k in enumerate(usable_keys)}
         dirty = setup.flagged[setup.usable].copy()
         X = setup.X.copy()
@@ -477,7 +477,7 @@ class CleanCapability:
                 snapshot_usable, snapshot_y = _labels(setup.model, pending_rows.column(setup.label))
                 if len(snapshot_usable):
                     at = [
-                        position_of[value_text(k)]
+                        position_of[str(value_text(k))]
                         for k in pending_rows.take(pa.array(snapshot_usable, pa.int64()))
                         .column(setup.key)
                         .to_pylist()
@@ -789,7 +789,7 @@ def _with_parameters(model: TrainedModel, convex: ConvexModel) -> TrainedModel:
     from paqdb.ml.model import TrainedModel
 
     return TrainedModel(
-        task=model.task,  # type: ignore[arg-type]
+        task=model.task,
         label=model.label,
         label_type=model.label_type,
         feature_schema=model.feature_schema,

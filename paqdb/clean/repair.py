@@ -63,7 +63,7 @@ def _offset(text: str, line: int, column: int, highlight: str) -> int:
     return max(0, min(len(text), end - len(highlight) if highlight else end - 1))
 
 
-def _parse(text: str, into: Any, what: str) -> exp.Expression:
+def _parse(text: str, into: Any, what: str) -> exp.Expr:
     try:
         node = (
             sqlglot.parse_one(text, read=REFERENCE)
@@ -95,7 +95,7 @@ def _readable(description: str) -> str:
     return _MISSING.sub(lambda m: f"an incomplete {m.group(1)} expression", description)
 
 
-def parse_predicate(text: str) -> exp.Expression:
+def parse_predicate(text: str) -> exp.Expr:
     """The detector predicate ``text`` (DuckDB's SQL) as a sqlglot expression.
 
     Raises:
@@ -112,7 +112,7 @@ class Assignment:
     """``column = expression`` of an assignment list."""
 
     column: str
-    expression: exp.Expression
+    expression: exp.Expr
 
 
 def parse_assignments(text: str) -> list[Assignment]:
