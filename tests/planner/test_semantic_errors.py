@@ -103,7 +103,15 @@ def _catalog_rows(con: paqdb.Connection) -> list[tuple[str, int]]:
             "or fewer",
         ),
         ("LOAD DATASET nothing_here", errors.InvalidParameterError, 14, "nothing_here", "adult"),
-        ("CLEAN iris PREDICT species", errors.NotYetSupportedError, 1, "CLEAN", None),
+        (
+            # the position inside the detect predicate's string where it stops parsing
+            "CLEAN iris PREDICT species WITH (detect => 'petal_length_cm >', repair => 'manual', "
+            "key => 'species')",
+            errors.ParseError,
+            61,
+            "the detect predicate does not parse",
+            "SQL condition",
+        ),
         ("CROWD LABEL species FROM iris", errors.NotYetSupportedError, 1, "CROWD LABEL", None),
         (
             "CAUSAL FREQ sepal_length_cm, petal_length_cm FROM iris TIME sepal_width_cm",
