@@ -690,7 +690,7 @@ class ActiveClean:
                 delta_x_sum=np.zeros((n_types, d)).tolist(),
                 delta_t_sum=np.zeros((n_types, k)).tolist(),
                 delta_count=[0] * n_types,
-                rng=rng.bit_generator.state,
+                rng=_jsonable(dict(rng.bit_generator.state)),
             )
         else:
             if step_size is not None:
