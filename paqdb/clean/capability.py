@@ -96,6 +96,22 @@ def check_family(family: str, model: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class CleanProgress:
+    """What CLEAN reports after each batch (the shell shows :meth:`__str__` on its progress line)."""
+
+    batch: int
+    cleaned: int
+    budget: int
+    flagged: int
+
+    def __str__(self) -> str:
+        return (
+            f"cleaning: batch {self.batch}, {self.cleaned} of {self.budget} records cleaned, "
+            f"{self.flagged} still flagged"
+        )
+
+
 @dataclass
 class _Setup:
     """What a CLEAN statement works on, read and checked before anything runs."""
@@ -403,9 +419,7 @@ class CleanCapability:
                     "flagged": len(cleaner.candidates),
                 }
             )
-            context.report(
-                {"step": "cleaning", "batch": result.batch, "cleaned": result.cleaned, "of": budget}
-            )
+            context.report(CleanProgress(result.batch, result.cleaned, budget, len(cleaner.candidates)))
         run.batches = cleaner.state.iteration
         run.cleaned = len(cleaner.state.cleaned)
         run.state = {"clean": cleaner.state.to_dict(), "cleaned_keys": _key_texts(keys, setup, cleaner)}
@@ -581,6 +595,7 @@ class CleanCapability:
             catalog.ensure()
             catalog.save_run(run, new=new)
             catalog.record(run, corrections, applied=True)
+            catalog.set_pending(run, run.batches + 1, [keys[int(setup.usable[p])] for p in next_positions])
         for note in setup.notes:
             context.say(note)
         if trained_version:
@@ -590,7 +605,8 @@ class CleanCapability:
         if len(next_positions):
             context.say(
                 f"cleaning run {run.run} on {setup.source}, batch {run.batches + 1}: fix the "
-                f"{len(next_positions)} record(s) below with UPDATE {setup.source} SET ... WHERE "
+                f"{len(next_positions)} record(s) below (their keys are in paqdb.clean_pending) with "
+                f"UPDATE {setup.source} SET ... WHERE "
                 f"{setup.key} = ..., then run this CLEAN again to fold them into model {setup.model_name} "
                 f"({cleaned} of {budget} records cleaned, {len(cleaner.candidates)} flagged)"
             )

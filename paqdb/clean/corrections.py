@@ -1,6 +1,6 @@
 """What CLEAN keeps in the catalog: its runs, the corrections it recorded, and applying or undoing them.
 
-Two tables in the ``paqdb`` schema of the same database (created on the first CLEAN that writes):
+Three tables in the ``paqdb`` schema of the same database (created on the first CLEAN that writes):
 
 ``paqdb.clean_runs``
     one row per cleaning run: the table, label, model, key and options it ran with, how far it got
@@ -8,6 +8,9 @@ Two tables in the ``paqdb`` schema of the same database (created on the first CL
     run waiting for the batch it handed out; ``finished``), the algorithm's state as JSON and the dirty
     rows it handed out (``snapshots``, an Arrow IPC stream), so an interactive run continues after the
     database is closed and reopened.
+``paqdb.clean_pending``
+    the keys of the records an open interactive run handed out and waits for (``run``, ``batch``,
+    ``source``, ``key_column``, ``row_key``), so people can select or update them by key.
 ``paqdb.clean_corrections``
     one row per corrected value: ``run``, ``batch``, ``id`` (its number in the run), the table, the key
     column and the row's key, the column, its ``old_value`` and ``new_value`` (as text, cast back to the
@@ -40,6 +43,7 @@ from paqdb.errors import CatalogError, InvalidParameterError
 SCHEMA = "paqdb"
 RUNS = f"{SCHEMA}.clean_runs"
 CORRECTIONS = f"{SCHEMA}.clean_corrections"
+PENDING = f"{SCHEMA}.clean_pending"
 
 _DDL = (
     f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
@@ -63,6 +67,13 @@ _DDL = (
     snapshots BLOB,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
+)""",
+    f"""CREATE TABLE IF NOT EXISTS {PENDING} (
+    run INTEGER NOT NULL,
+    batch INTEGER NOT NULL,
+    source VARCHAR NOT NULL,
+    key_column VARCHAR NOT NULL,
+    row_key VARCHAR NOT NULL
 )""",
     f"""CREATE TABLE IF NOT EXISTS {CORRECTIONS} (
     run INTEGER NOT NULL,
@@ -265,6 +276,18 @@ class CleanCatalog:
                 run.run,
             ],
         )
+
+    def set_pending(self, run: RunRecord, batch: int, keys: Sequence[Any]) -> None:
+        """Replace the run's rows in ``paqdb.clean_pending`` by ``keys``, the records of ``batch`` handed
+        out to be fixed (none when the run is finished)."""
+        self._execute(f"DELETE FROM {PENDING} WHERE run = ?", [run.run])
+        for start in range(0, len(keys), 200):
+            part = keys[start : start + 200]
+            values = ", ".join(["(?, ?, ?, ?, ?)"] * len(part))
+            parameters: list[Any] = []
+            for key in part:
+                parameters += [run.run, batch, run.source, run.key_column, value_text(key)]
+            self._execute(f"INSERT INTO {PENDING} VALUES {values}", parameters)
 
     # -- corrections ----------------------------------------------------------------------------------
 

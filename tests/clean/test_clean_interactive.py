@@ -31,6 +31,8 @@ def test_the_third_example_hands_out_a_batch_to_fix(cdb: paqdb.Connection) -> No
     assert [d[0] for d in cursor.description] == ["id", "temp", "vibration", "failure"]
     assert 1 <= len(rows) <= 50 and all(r[1] > 200 for r in rows)
     assert "batch 1: fix the" in str(cursor.message) and "UPDATE sensors SET" in str(cursor.message)
+    pending = cdb.execute("SELECT CAST(row_key AS BIGINT), batch FROM paqdb.clean_pending ORDER BY 1")
+    assert pending.fetchall() == sorted((r[0], 1) for r in rows)
     run = cdb.execute("SELECT status, batches, cleaned, repair FROM paqdb.clean_runs").fetchall()
     assert run == [("open", 0, 0, "manual")]
     assert cdb.execute("SELECT version FROM paqdb.models WHERE name = 'failure_model'").fetchone() == (1,)

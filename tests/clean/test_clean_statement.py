@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 import paqdb
+from paqdb.clean.capability import CleanProgress
 from paqdb.statements import grammar
 
 from .conftest import catalog_state
@@ -219,8 +220,11 @@ def test_progress_is_reported_between_batches(cdb: paqdb.Connection) -> None:
     events: list[Any] = []
     cdb.session.progress = events.append
     rows = cdb.execute(FIRST).fetchall()
-    steps = [e for e in events if isinstance(e, dict) and e.get("step") == "cleaning"]
-    assert [e["batch"] for e in steps] == [r[0] for r in rows]
+    steps = [e for e in events if isinstance(e, CleanProgress)]
+    assert [e.batch for e in steps] == [r[0] for r in rows] and [e.cleaned for e in steps] == [
+        r[1] for r in rows
+    ]
+    assert str(steps[0]).startswith("cleaning: batch 1, ")
 
 
 def test_a_caller_transaction_decides(clean_db: str) -> None:
