@@ -23,5 +23,6 @@ from paqdb.clean.activeclean import (
     CleanState,
     ConvexModel,
 )
+from paqdb.clean.detectors import LearnedDetector
 
-__all__ = ["SUPPORTED_FAMILIES", "ActiveClean", "BatchResult", "CleanState", "ConvexModel"]
+__all__ = ["SUPPORTED_FAMILIES", "ActiveClean", "BatchResult", "CleanState", "ConvexModel", "LearnedDetector"]

@@ -161,6 +161,7 @@ def test_linearised_estimate_uses_the_change_seen_so_far() -> None:
     assert np.allclose(estimate, true, rtol=1e-4, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_importance_weights_make_the_gradient_estimate_unbiased() -> None:
     model, X, X_dirty, y, dirty, _ = _problem()
     run = ActiveClean(model, X_dirty, y, dirty, batch_size=20, uniform_share=0.2, seed=3)

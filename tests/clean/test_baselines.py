@@ -123,7 +123,6 @@ def test_run_activeclean_improves_on_the_dirty_model() -> None:
     assert (learned.dirty & corrupted).sum() > 0.8 * (corrupted & ~learned.cleaned).sum()
 
 
-@pytest.mark.slow
 def test_cleanlab_finds_flipped_labels() -> None:
     rng = np.random.default_rng(0)
     n = 1500
