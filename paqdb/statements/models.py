@@ -62,6 +62,12 @@ class DescribeModel(ast.PaqStatement):
         model = parser._parse_required_identifier("a model name")
         version = parser._parse_model_version()
         features = parser._match_text_seq("FEATURES")
+        if not features and not parser._at_end():
+            import difflib
+
+            word = parser._curr.text
+            if difflib.get_close_matches(word.upper(), ["FEATURES"], n=1, cutoff=0.75):
+                parser.raise_error(f"unexpected '{word}': did you mean FEATURES?", parser._curr)
         return parser.expression(cls(model=model, version=version, features=features or None))
 
     def to_sql(self, gen: Any) -> str:

@@ -249,3 +249,11 @@ def test_the_forms_round_trip(sql: str) -> None:
     node = parse_one(sql).ast
     assert node is not None
     assert node.sql(dialect=grammar().dialect) == sql
+
+
+def test_a_misspelled_features_is_pointed_at(con: paqdb.Connection) -> None:
+    sql = "DESCRIBE MODEL m FEATURE"
+    with pytest.raises(errors.ParseError) as caught:
+        con.execute(sql)
+    assert "did you mean FEATURES?" in caught.value.message
+    assert caught.value.column == sql.index("FEATURE") + 1
