@@ -57,7 +57,14 @@ class SkipCount:
 
 
 #: The layers whose SQL must be engine-neutral.
-PLANNING_MODULES = ("paqdb.planner", "paqdb.catalog", "paqdb.models", "paqdb.statements", "paqdb.capability")
+PLANNING_MODULES = (
+    "paqdb.planner",
+    "paqdb.catalog",
+    "paqdb.models",
+    "paqdb.statements",
+    "paqdb.capability",
+    "paqdb.clean",
+)
 
 
 class EngineSqlRecorder:
