@@ -503,6 +503,20 @@ class CleanCapability:
         cleaner = ActiveClean(convex, X, y, dirty, batch_size=size, seed=int(options["seed"]), state=state)
         X_dirty, y_dirty = cleaner.X.copy(), cleaner.y.copy()
         detector = _Detector(setup.detector, dirty, int(options["seed"]))
+        if detector.learns and snapshots is not None and run is not None:
+            # The learned detector reads the records cleaned in earlier steps as they were handed out.
+            done = snapshots.filter(pa.compute.less_equal(snapshots.column(_BATCH), run.batches))
+            done = done.drop_columns([_BATCH])
+            here = [
+                i for i, k in enumerate(done.column(setup.key).to_pylist()) if value_text(k) in position_of
+            ]
+            done = done.take(pa.array(here, pa.int64()))
+            known, known_y = _labels(setup.model, done.column(setup.label))
+            if len(known):
+                done = done.take(pa.array(known, pa.int64()))
+                at = [position_of[str(value_text(k))] for k in done.column(setup.key).to_pylist()]
+                X_dirty[at] = setup.model.featurize(done)
+                y_dirty[at] = known_y
         before = _score(cleaner)
         corrections: list[Correction] = []
         folded_text = ""

@@ -124,3 +124,14 @@ def test_an_interactive_run_from_the_shell(
     out = capsys.readouterr()
     assert "batch 1 folded in" in out.out + out.err
     assert f"corrections\n{len(ids)}" in out.out
+
+
+def test_an_interactive_run_with_the_learned_detector(cdb: paqdb.Connection) -> None:
+    sql = MANUAL.replace("repair => 'manual'", "repair => 'manual', detector => 'both'")
+    for step in range(1, 4):
+        cursor = cdb.execute(sql)
+        batch = [r[0] for r in cursor.fetchall()]
+        if step > 1:
+            assert f"batch {step - 1} folded in" in str(cursor.message)
+        _fix(cdb, [k for k in batch if k % 2 == 0])  # only some need fixing
+    assert cdb.execute("SELECT detector, batches FROM paqdb.clean_runs").fetchone() == ("both", 2)
