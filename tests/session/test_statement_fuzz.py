@@ -49,6 +49,8 @@ BASES = [
     "SELECT count(*) FROM (PREDICT species FROM iris USING MODEL m) WHERE confidence > ?",
     "WITH s AS (SELECT * FROM iris) PREDICT species FROM s USING MODEL m LIMIT 4",
     "DESCRIBE MODEL m VERSION 1",
+    "DESCRIBE MODEL m VERSION 1 FEATURES",
+    "PREDICT species FROM iris USING MODEL m WITH (explain => true, probabilities => true) LIMIT 2",
     # issue 11's
     "CLEAN iris_k APPLY CORRECTIONS",
     "CLEAN iris_k UNDO CORRECTIONS RUN 1 BATCH 2",
@@ -61,7 +63,7 @@ WORDS = [
     "'x'", "RANGE(1, 0)", "iris", "m", "species", "nope", "SELECT", "*", "--", "/*", "\n", "é", "\x00",
     "families", "budget", "pca", "=> 1000", "strategy", "'tpe'", "DOUBLE", "::", "..", "''",
     "EVALUATE", "ON", "VERSION", "0", "PREDICT_PROBA", "ORDER", "BY", "LIMIT", "report", "'roc'", "threshold",
-    "probabilities", "exclude", "class_weight", "'balanced'",
+    "probabilities", "exclude", "class_weight", "'balanced'", "FEATURES", "explain", "true",
     "CLEAN", "APPLY", "UNDO", "CORRECTIONS", "RUN", "BATCH", "detect", "repair", "key", "'manual'",
 ]  # fmt: skip
 
