@@ -2,7 +2,12 @@
 
 For budgets of 100, 200, 500, 1,000 and 2,000 cleaned records, the clean-test accuracy of:
 
-* ``activeclean``: ActiveClean (gradient-norm sampling, importance-weighted update), rules detector;
+* ``activeclean``: ActiveClean as CLEAN runs it (gradient-norm sampling with half of each draw's probability
+  spread uniformly; the dirty part of the objective estimated from every record cleaned so far with
+  importance weights, and minimised after each batch), rules detector;
+* ``activeclean_proportional``: the same with pure proportional sampling (``uniform_share=0``, the paper's);
+* ``activeclean_paper_step``: the paper's literal update, one gradient step per batch on the estimate from
+  that batch alone (``estimate='batch', steps=1``; the first version of paqdb's CLEAN);
 * ``activeclean_learned``: ActiveClean with the learned detector alone (a classifier trained on the records
   cleaned so far; every record is a candidate until it has seen a changed and an unchanged one);
 * ``uniform``: the same update with uniform sampling among the flagged records;
@@ -30,8 +35,8 @@ Data (fixed by issue 11; the seed varies data, corruption and sampling):
   would. Rules detector: ``hours_per_week < 20`` (flags the corrupted records and the genuine part-timers).
   Features: one-hot categoricals and standardised numbers, the encoder fitted on the dirty training data.
 
-Run: ``.venv/bin/python bench/clean.py`` (a few minutes on 2 cores); writes ``bench/results/clean.json`` and
-with ``--write``, the tables into the "Cleaning (issue 11)" section of BENCHMARKS.md.
+Run: ``.venv/bin/python bench/clean.py`` (about 15 minutes on 2 cores); writes ``bench/results/clean.json``
+and with ``--write``, the tables into the "Cleaning (issue 11)" section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -60,6 +65,8 @@ BATCH = 50
 RESULTS = Path(__file__).resolve().parent / "results" / "clean.json"
 METHODS = (
     "activeclean",
+    "activeclean_proportional",
+    "activeclean_paper_step",
     "activeclean_learned",
     "uniform",
     "retrain_sample",
@@ -173,12 +180,14 @@ def run_seed(problem: Problem, seed: int) -> dict[str, dict[int, float]]:
         return checkpoint
 
     n = len(p.y)
-    arms: dict[str, tuple[np.ndarray | None, str, LearnedDetector | None]] = {
-        "activeclean": (p.rules, "gradient", None),
-        "uniform": (p.rules, "uniform", None),
-        "activeclean_learned": (None, "gradient", LearnedDetector(seed=seed)),
+    arms: dict[str, tuple[np.ndarray | None, str, LearnedDetector | None, dict[str, object]]] = {
+        "activeclean": (p.rules, "gradient", None, {}),
+        "activeclean_proportional": (p.rules, "gradient", None, {"uniform_share": 0.0}),
+        "activeclean_paper_step": (p.rules, "gradient", None, {"estimate": "batch", "steps": 1}),
+        "uniform": (p.rules, "uniform", None, {}),
+        "activeclean_learned": (None, "gradient", LearnedDetector(seed=seed), {}),
     }
-    for name, (mask, sampling, detector) in arms.items():
+    for name, (mask, sampling, detector, options) in arms.items():
         model = ConvexModel.from_estimator(dirty_estimator, n)
         run = run_activeclean(
             model,
@@ -193,6 +202,7 @@ def run_seed(problem: Problem, seed: int) -> dict[str, dict[int, float]]:
             checkpoints=BUDGETS,
             on_checkpoint=record(name),
             seed=seed,
+            **options,
         )
         for b in BUDGETS:  # nothing flagged left before the budget: the final model stands
             out[name].setdefault(b, run.model.score(p.X_test, p.y_test))

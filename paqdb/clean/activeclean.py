@@ -20,33 +20,51 @@ the CLEAN statement maps record keys to positions and does the SQL. One iteratio
    the same error type (zero before anything is cleaned, so the first batch is sampled by the dirty gradient
    norm). ``sampling="uniform"`` draws uniformly instead (the uniform baseline, same update).
 2. **Clean** the sampled records (the caller: a repair table, a SQL expression, a function or a person).
-3. **Update** (:meth:`ActiveClean.fold_in`)::
+3. **Update** (:meth:`ActiveClean.fold_in`). The paper's gradient estimate is::
 
        g = N/|R| * (1/b) sum_i grad(x_i_clean, y_i_clean; theta) / (N p_i)
            + |R_clean|/|R| * mean_{j in R_clean} grad(x_j, y_j; theta)  +  l2 * theta_w
-       theta <- theta - gamma_t * g
 
-   ``R_clean`` is every record the detector does not flag plus the records cleaned in earlier batches, and
-   ``N`` and ``|R_clean|`` are the sizes when the batch was drawn. Because each draw is weighted by
-   ``1/(N p_i)``, the first term is an unbiased estimate of the gradient the dirty records will have once
-   cleaned, so ``g`` is an unbiased estimate of the gradient of the objective on fully clean data (the paper's
-   Lemma). Sampling by the gradient norm minimises the variance of that estimate (optimal ``p_i`` is
-   proportional to the norm of the cleaned gradient). By default half of each draw's probability is spread
-   uniformly (defensive importance sampling, ``uniform_share``; see
-   :meth:`ActiveClean.sampling_probabilities` for the measurement that motivates it); ``uniform_share=0``
-   is the paper's pure proportional sampling.
+   ``R_clean`` is every record the detector does not flag plus the records cleaned so far, and ``N`` the
+   flagged, uncleaned records when the batch was drawn. Because each draw is weighted by ``1/(N p_i)``, the
+   first term is an unbiased estimate of the gradient the dirty records will have once cleaned, so ``g`` is
+   an unbiased estimate of the gradient of the objective on fully clean data (the paper's Lemma).
+   ``estimate="batch"`` uses exactly that, from the newest batch alone. The default ``estimate="all"`` is the
+   same estimator with a larger sample: the dirty part is estimated from *every* record cleaned so far, each
+   recomputed at the current parameters from its known clean values and weighted by its probability when it
+   was drawn (Des Raj's estimator for sequential sampling; see :meth:`ActiveClean.objective_weights`), so
+   it stays unbiased and its variance falls with the records cleaned instead of staying that of one batch.
+   Either estimate is the gradient of a weighted objective ``sum_i c_i loss_i / |R| + penalty`` (weight 1
+   on the records counted as clean, importance weights on the sample). Because cleaning, not computing, is
+   what costs, the default update (``steps=None``) then *minimises* that estimated objective (L-BFGS from
+   the current parameters), so the model after each batch is the best one the records cleaned so far
+   support; ``steps=s`` takes ``s`` gradient steps of the paper's size ``gamma_t = gamma_0 / t`` instead
+   (``estimate="batch", steps=1`` is the paper's update, one step per batch).
+
+   Sampling by the gradient norm minimises the variance of the estimate (optimal ``p_i`` is proportional to
+   the norm of the cleaned gradient). By default half of each draw's probability is spread uniformly
+   (defensive importance sampling, ``uniform_share``; see :meth:`ActiveClean.sampling_probabilities` for the
+   measurement that motivates it); ``uniform_share=0`` is the paper's pure proportional sampling.
 
 Convergence (the conditions the paper states, from the theory of stochastic gradient descent it builds on):
 the loss is convex in the parameters with a Lipschitz-continuous gradient (smooth: logistic, squared hinge,
 least squares; the hinge loss is only sub-differentiable and gets the weaker subgradient guarantee), the
 gradient estimate is unbiased (the importance weights above), and the step sizes decrease with
-``sum gamma_t = inf`` and ``sum gamma_t**2 < inf``. Here ``gamma_t = gamma_0 / t`` (the paper's inverse
-scaling schedule), with ``gamma_0`` by default the inverse of the largest eigenvalue of the objective's
-Hessian at the starting parameters on the records the detector does not flag (so the first step does not
-overshoot along the steepest direction; the dirty records' values would distort it). With the L2 penalty
-the objective is strongly convex and the expected squared distance to the clean optimum then falls as
-``O(sigma^2 / (b T))`` after ``T`` batches of ``b`` draws, ``sigma^2`` the variance of the estimate (which
-good sampling probabilities make small).
+``sum gamma_t = inf`` and ``sum gamma_t**2 < inf``. Here ``gamma_t = gamma_0 / t`` for batch ``t`` (the
+paper's inverse scaling schedule), with ``gamma_0`` by default the inverse of the largest eigenvalue of the
+objective's Hessian at the starting parameters on the records the detector does not flag (so the first step
+does not overshoot along the steepest direction; the dirty records' values would distort it). With the L2
+penalty the objective is strongly convex and the expected squared distance to the clean optimum then falls
+as ``O(sigma^2 / (b T))`` after ``T`` batches of ``b`` draws, ``sigma^2`` the variance of the estimate
+(which good sampling probabilities make small). ``steps=s`` keeps that schedule (``s`` steps of
+``gamma_t`` per batch, each on an unbiased estimate). With ``steps=None`` the model after batch ``T`` is
+the minimiser of the estimated objective, a strongly convex function (positive weights, L2 penalty) whose
+value and gradient are unbiased at every parameter (sample average approximation): as the records cleaned
+grow, its minimiser converges to the clean optimum at the rate of the estimate's error, ``O(sigma^2 / B)``
+in squared distance after ``B`` draws in all, the same rate as the schedule's ``O(sigma^2 / (b T))``
+without depending on a step size; once every flagged record is cleaned the objective is exact and the
+model is the one trained on the cleaned data. The hinge loss is not smooth; L-BFGS then stops near, not
+at, the minimiser.
 
 Supported models (the paqdb families :data:`SUPPORTED_FAMILIES`): ``logistic`` (scikit-learn
 ``LogisticRegression`` with the L2 penalty; binary, or multinomial for more classes), ``linear_svm``
@@ -70,6 +88,7 @@ from paqdb.errors import InvalidParameterError
 
 Loss: TypeAlias = Literal["logistic", "squared_hinge", "hinge", "squared"]
 Sampling: TypeAlias = Literal["gradient", "uniform"]
+Estimate: TypeAlias = Literal["all", "batch"]
 
 SUPPORTED_FAMILIES = ("logistic", "linear_svm", "ridge")
 """The paqdb model families (:mod:`paqdb.ml.families`) whose models ActiveClean can update."""
@@ -82,6 +101,10 @@ _NORM_FLOOR = 1e-3
 A record whose estimated gradient is exactly zero (a squared-hinge record beyond the margin, say) would
 otherwise never be drawn, and its true cleaned gradient, which may not be zero, would drop out of the
 estimate: the floor keeps every ``p_i > 0``, which unbiasedness needs."""
+
+
+_MAX_ITER = 500
+"""At most this many L-BFGS iterations per batch when the update minimises the estimated objective."""
 
 
 def _unsupported(what: str) -> InvalidParameterError:
@@ -530,6 +553,12 @@ class CleanState:
         pending_probability: Each pending position's sampling probability ``p_i``.
         pending_dirty: ``N``: dirty, uncleaned records when the batch was drawn.
         pending_batch: Draws in the batch (``b``).
+        cleaned_batch: For each cleaned position, the 0-based batch that drew it.
+        cleaned_draws: For each cleaned position, how many of its batch's draws fell on it.
+        cleaned_probability: For each cleaned position, its sampling probability ``p_i`` when drawn.
+        batch_draws: Per batch, the draws of the records folded in (``b_k``).
+        masks_changed: Whether the detector's mask changed for an uncleaned record after the start (a learned
+            detector): the estimate is then self-normalised (:meth:`ActiveClean.objective_weights`).
     """
 
     iteration: int = 0
@@ -546,6 +575,11 @@ class CleanState:
     pending_probability: list[float] = field(default_factory=list)
     pending_dirty: int = 0
     pending_batch: int = 0
+    cleaned_batch: list[int] = field(default_factory=list)
+    cleaned_draws: list[int] = field(default_factory=list)
+    cleaned_probability: list[float] = field(default_factory=list)
+    batch_draws: list[int] = field(default_factory=list)
+    masks_changed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able dict (``json.dumps`` works on it; floats round-trip exactly)."""
@@ -564,12 +598,17 @@ class CleanState:
             "pending_probability": [float(p) for p in self.pending_probability],
             "pending_dirty": int(self.pending_dirty),
             "pending_batch": int(self.pending_batch),
+            "cleaned_batch": [int(k) for k in self.cleaned_batch],
+            "cleaned_draws": [int(c) for c in self.cleaned_draws],
+            "cleaned_probability": [float(p) for p in self.cleaned_probability],
+            "batch_draws": [int(c) for c in self.batch_draws],
+            "masks_changed": bool(self.masks_changed),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CleanState:
         """The state :meth:`to_dict` wrote."""
-        return cls(**{name: data[name] for name in cls.__dataclass_fields__ if name in data})
+        return cls(**{name: copy.deepcopy(data[name]) for name in cls.__dataclass_fields__ if name in data})
 
 
 def _jsonable(value: Any) -> Any:
@@ -625,6 +664,12 @@ class ActiveClean:
             positions count as clean whatever ``dirty`` says).
         error_types: ``(n,)`` small ints, the error type of each record (the paper estimates the change
             per type); None puts every record in one type.
+        estimate: ``all`` (default) estimates the dirty records' part of the gradient from every record
+            cleaned so far (:meth:`objective_weights`); ``batch`` from the newest batch alone (the paper's
+            literal update).
+        steps: None (default) minimises the estimated objective after each batch; a number takes that many
+            gradient steps of size ``gamma_0 / t`` per batch (``estimate='batch', steps=1`` is the paper's
+            one step per batch).
     """
 
     def __init__(
@@ -641,6 +686,8 @@ class ActiveClean:
         state: CleanState | None = None,
         error_types: np.ndarray | None = None,
         uniform_share: float = 0.5,
+        estimate: Estimate = "all",
+        steps: int | None = None,
     ) -> None:
         self.model = model
         self.X = np.array(X, dtype=np.float64)
@@ -661,6 +708,12 @@ class ActiveClean:
             )
         if sampling not in ("gradient", "uniform"):
             raise InvalidParameterError(f"unknown sampling {sampling!r}", hint="use 'gradient' or 'uniform'")
+        if estimate not in ("all", "batch"):
+            raise InvalidParameterError(f"unknown estimate {estimate!r}", hint="use 'all' or 'batch'")
+        if steps is not None and int(steps) < 1:
+            raise InvalidParameterError(
+                f"steps must be at least 1 (or None: until converged), not {steps}", hint="steps => 5"
+            )
         if not 0.0 <= uniform_share <= 1.0:
             raise InvalidParameterError(
                 f"uniform_share must be between 0 and 1, not {uniform_share}", hint="uniform_share => 0.5"
@@ -668,6 +721,8 @@ class ActiveClean:
         self.batch_size = int(batch_size)
         self.uniform_share = float(uniform_share)
         self.sampling: Sampling = sampling
+        self.estimate: Estimate = estimate
+        self.steps = None if steps is None else int(steps)
         self.error_types = (
             np.zeros(n, dtype=np.int64) if error_types is None else np.asarray(error_types, dtype=np.int64)
         )
@@ -703,6 +758,17 @@ class ActiveClean:
             if cleaned.size and (cleaned.min() < 0 or cleaned.max() >= n):
                 raise InvalidParameterError(
                     "the saved cleaning state names records that are not there",
+                    hint="start the cleaning run again",
+                )
+            known = len(state.cleaned_batch)
+            if (
+                known > len(cleaned)
+                or len(state.cleaned_draws) != known
+                or len(state.cleaned_probability) != known
+                or (known and max(state.cleaned_batch) >= len(state.batch_draws))
+            ):
+                raise InvalidParameterError(
+                    "the saved cleaning state's draw records do not match its cleaned records",
                     hint="start the cleaning run again",
                 )
             self._cleaned_mask[cleaned] = True
@@ -741,6 +807,9 @@ class ActiveClean:
                 f"the dirty mask has shape {mask.shape}, expected ({self.X.shape[0]},)",
                 hint="pass one flag per record",
             )
+        state = getattr(self, "state", None)
+        if state is not None and bool(((mask != self.dirty) & ~self._cleaned_mask).any()):
+            state.masks_changed = True
         self.dirty = mask.copy()
 
     # ------------------------------------------------------------------ sampling
@@ -833,7 +902,11 @@ class ActiveClean:
     def gradient_estimate(
         self, positions: np.ndarray, X_clean: np.ndarray, y_clean: np.ndarray
     ) -> np.ndarray:
-        """The paper's importance-weighted gradient ``g`` for the pending batch, without taking the step.
+        """The paper's importance-weighted gradient ``g`` from the pending batch alone, without a step.
+
+        ``N/|R| * (1/b) sum_i grad(x_i_clean)/(N p_i) + 1/|R| sum_{R_clean} grad + penalty`` at the current
+        parameters (``estimate='batch'``; the default ``'all'`` uses every cleaned record, see
+        :meth:`objective_weights`).
 
         Args:
             positions: Positions of the pending batch (distinct).
@@ -854,12 +927,107 @@ class ActiveClean:
         clean_term = model.gradient_sum(self.X[clean_set], self.y[clean_set])
         return (N / n) * sample_term + clean_term / n + model.penalty_gradient()
 
+    def objective_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """The estimated clean objective as weights on records (``estimate='all'``): positions, weights.
+
+        The objective on fully clean data is ``1/|R| sum_{i in R} loss_i(theta) + penalty``. Records the
+        detector does not flag and that are not cleaned count as clean (weight 1). The flagged records' part,
+        the sum of their *cleaned* losses (or gradients) over ``F`` = the cleaned records plus those still
+        flagged, is estimated from every record cleaned so far, each recomputed at the parameters at hand
+        from its known clean values. Batch ``k`` was drawn from the records then dirty (``D_k``), with
+        replacement, ``b_k`` draws, record ``i`` with probability ``p_i``; so::
+
+            Z_k = sum_{j cleaned before batch k} loss_j  +  (1/b_k) sum_{draws i of batch k} loss_i / p_i
+
+        has expectation ``sum_{F} loss`` given everything before batch ``k`` (the records cleaned before it
+        are known exactly; the Horvitz-Thompson term stands for the rest, ``D_k``): Des Raj's estimator for
+        sampling without replacement with varying probabilities. Their average weighted by draws,
+        ``sum_k b_k Z_k / B`` (``B = sum_k b_k``), is therefore unbiased at any fixed parameters, and its
+        variance falls roughly as ``1/B`` instead of ``1/b`` for the last batch alone. Written per record,
+        cleaned record ``j`` (drawn ``draws_j`` times in batch ``k_j``) gets the weight::
+
+            c_j = (draws_j / p_j + sum_{k > k_j} b_k) / B
+
+        When nothing flagged is left uncleaned every cleaned record is known and ``c_j = 1`` (the exact
+        objective). Records cleaned by a state of an earlier version without draw records get ``c_j = 1``.
+
+        With a detector whose mask changes between batches (the learned one), each batch's sample stands for
+        the records flagged when it was drawn, so the estimate is unbiased only while the mask stays fixed;
+        the weights are then self-normalised to add up to ``|F|`` (cleaned plus still flagged), so the
+        flagged part keeps its share of the objective.
+
+        Returns:
+            ``(positions, weights)``: every record that enters the estimate and its weight in
+            ``sum_i weight_i loss_i / |R| + penalty``.
+        """
+        state = self.state
+        exact = ~self.dirty & ~self._cleaned_mask
+        cleaned = np.asarray(state.cleaned, dtype=np.int64)
+        weights = np.ones(len(cleaned))
+        known = len(state.cleaned_batch)
+        remaining = len(self.candidates)
+        if remaining and known:
+            batch_draws = np.asarray(state.batch_draws, dtype=np.float64)
+            total = batch_draws.sum()
+            later = np.concatenate([np.cumsum(batch_draws[::-1])[::-1][1:], [0.0]])
+            batch = np.asarray(state.cleaned_batch, dtype=np.int64)
+            draws = np.asarray(state.cleaned_draws, dtype=np.float64)
+            prob = np.asarray(state.cleaned_probability, dtype=np.float64)
+            start = len(cleaned) - known  # records of a legacy state come first and stay at 1
+            weights[start:] = (draws / prob + later[batch]) / total
+            if state.masks_changed:
+                weights *= (len(cleaned) + remaining) / weights.sum()
+        rows = np.concatenate([np.flatnonzero(exact), cleaned])
+        return rows, np.concatenate([np.ones(int(exact.sum())), weights])
+
+    def estimated_gradient(self) -> np.ndarray:
+        """Gradient of the estimated clean objective (:meth:`objective_weights`) at the current parameters."""
+        rows, weights = self.objective_weights()
+        model = self.model
+        return model.gradient_sum(self.X[rows], self.y[rows], weights) / self.X.shape[0] + (
+            model.penalty_gradient()
+        )
+
+    def _update(self, rows: np.ndarray, weights: np.ndarray, t: int) -> tuple[np.ndarray, float]:
+        """Move the parameters on ``sum_i weights_i loss_i / n + penalty``; the first gradient and the step.
+
+        ``steps=None`` minimises it (L-BFGS from the current parameters, to convergence); ``steps=s`` takes
+        ``s`` gradient steps of the paper's size ``gamma_0 / t``.
+        """
+        model = self.model
+        n = self.X.shape[0]
+        X, y = self.X[rows], self.y[rows]
+
+        def gradient(theta: np.ndarray) -> np.ndarray:
+            model.theta = theta
+            return model.gradient_sum(X, y, weights) / n + model.penalty_gradient()
+
+        theta0 = model.theta
+        g = gradient(theta0)
+        if self.steps is not None:
+            gamma = self.state.step_size / t
+            theta = theta0 - gamma * g
+            for _ in range(self.steps - 1):
+                theta = theta - gamma * gradient(theta)
+            model.theta = theta
+            return g, gamma
+        from scipy.optimize import minimize
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            model.theta = theta
+            value = float((weights * model.losses(X, y)).sum() / n + model.penalty())
+            return value, model.gradient_sum(X, y, weights) / n + model.penalty_gradient()
+
+        found = minimize(objective, theta0, jac=True, method="L-BFGS-B", options={"maxiter": _MAX_ITER})
+        model.theta = np.asarray(found.x, dtype=np.float64)
+        return g, 0.0
+
     def fold_in(self, positions: np.ndarray, X_clean: np.ndarray, y_clean: np.ndarray) -> BatchResult:
-        """Fold the cleaned values of a batch in and take the importance-weighted gradient step.
+        """Fold the cleaned values of a batch in and update the model on the new estimate.
 
         Args:
             positions: The positions of the last :meth:`next_batch` (or some of them, if only those were
-                cleaned; the estimate is then re-normalised over the draws that were).
+                cleaned; the batch's estimate is then re-normalised over the draws that were).
             X_clean: ``(m, d)`` their cleaned features, in the order of ``positions``.
             y_clean: ``(m,)`` their cleaned labels.
 
@@ -882,10 +1050,17 @@ class ActiveClean:
         state = self.state
         if len(positions) == 0:
             return BatchResult(state.iteration, len(state.cleaned), positions)
-        g = self.gradient_estimate(positions, X_clean, y_clean)
+        sample_weights = self._pending_weights(positions)  # also checks the positions are pending
+        index = {p: i for i, p in enumerate(state.pending)}
+        rows_in_batch = np.asarray([index[int(p)] for p in positions], dtype=np.int64)
+        draws = np.asarray(state.pending_draws, dtype=np.int64)[rows_in_batch]
+        prob = np.asarray(state.pending_probability, dtype=np.float64)[rows_in_batch]
         t = state.iteration + 1
-        gamma = state.step_size / t
-        model.theta = model.theta - gamma * g
+        if self.estimate == "batch":  # the paper's estimate from this batch alone
+            exact = ~self.dirty | self._cleaned_mask
+            exact[positions] = False
+            rows = np.concatenate([np.flatnonzero(exact), positions])
+            weights = np.concatenate([np.ones(int(exact.sum())), state.pending_dirty * sample_weights])
         # The change estimates (per error type) and the cleaned set.
         dx = X_clean - self.X[positions]
         dt = model.targets(y_clean) - model.targets(self.y[positions])
@@ -897,9 +1072,16 @@ class ActiveClean:
         self.X[positions] = X_clean
         self.y[positions] = y_clean
         self._cleaned_mask[positions] = True
-        state.iteration = t
         state.cleaned.extend(int(p) for p in positions)
         state.changed.extend(bool(c) for c in changed)
+        state.cleaned_batch.extend([len(state.batch_draws)] * len(positions))
+        state.cleaned_draws.extend(int(c) for c in draws)
+        state.cleaned_probability.extend(float(p) for p in prob)
+        state.batch_draws.append(int(draws.sum()))
+        if self.estimate == "all":
+            rows, weights = self.objective_weights()
+        g, gamma = self._update(rows, weights, t)
+        state.iteration = t
         state.theta = model.theta.tolist()
         state.delta_x_sum = self._delta_x.tolist()
         state.delta_t_sum = self._delta_t.tolist()

@@ -250,3 +250,131 @@ def test_model_json_round_trip() -> None:
         again = ConvexModel.from_dict(json.loads(json.dumps(model.to_dict())))
         assert np.array_equal(again.theta, model.theta)
         assert np.array_equal(again.predict(X), model.predict(X))
+
+
+@pytest.mark.slow
+def test_estimate_from_all_cleaned_records_is_unbiased_and_less_noisy() -> None:
+    """At fixed parameters the all-samples estimate averages to the clean gradient; one batch is noisier."""
+    model, X, X_dirty, y, dirty, _ = _problem()
+    theta0 = model.theta.copy()
+    full = model.full_gradient(X, y)  # the gradient on fully clean data, at theta0
+    total = np.zeros_like(full)
+    error_all, error_batch = 0.0, 0.0
+    runs = 300
+    for r in range(runs):
+        run = ActiveClean(model.copy(), X_dirty, y, dirty, batch_size=20, steps=1, uniform_share=0.3, seed=r)
+        for _ in range(3):
+            positions = run.next_batch()
+            run.fold_in(positions, X[positions], y[positions])
+        positions = run.next_batch()
+        run.model.theta = theta0  # evaluate both estimates at the same parameters
+        single = run.gradient_estimate(positions, X[positions], y[positions])
+        run.fold_in(positions, X[positions], y[positions])
+        run.model.theta = theta0
+        estimate = run.estimated_gradient()
+        total += estimate
+        error_all += float(np.linalg.norm(estimate - full) ** 2)
+        error_batch += float(np.linalg.norm(single - full) ** 2)
+    mean = total / runs
+    # Unbiased: the mean is within a few standard errors of the clean gradient (se ~ sqrt(mse / runs)).
+    assert np.linalg.norm(mean - full) < 4.0 * np.sqrt(error_all / runs / runs)
+    assert np.linalg.norm(mean - full) < 0.05 * np.linalg.norm(full)
+    # Four batches' records, not one: the mean squared error is at most half.
+    assert error_all < 0.5 * error_batch
+
+
+def test_objective_weights_are_importance_weights_and_exact_once_all_is_cleaned() -> None:
+    model, X, X_dirty, y, dirty, _ = _problem()
+    run = ActiveClean(model, X_dirty, y, dirty, batch_size=25, uniform_share=0.0, seed=1)
+    positions = run.next_batch()
+    N = len(run.candidates)
+    draws = np.asarray(run.state.pending_draws, dtype=np.float64)
+    prob = np.asarray(run.state.pending_probability, dtype=np.float64)
+    run.fold_in(positions, X[positions], y[positions])
+    rows, weights = run.objective_weights()
+    exact = ~dirty & ~run.cleaned
+    assert np.array_equal(rows[: exact.sum()], np.flatnonzero(exact))
+    assert np.array_equal(rows[exact.sum() :], positions)
+    assert np.allclose(weights[: exact.sum()], 1.0)
+    assert np.allclose(weights[exact.sum() :], draws / (draws.sum() * prob))  # 1 / (b p_i) per draw
+    assert 0.2 * N < weights.sum() - exact.sum() < 5.0 * N  # stands for the N flagged records
+    # The model minimises the estimated objective: its gradient vanishes.
+    assert np.linalg.norm(run.estimated_gradient()) < 1e-4 * np.linalg.norm(model.penalty_gradient() + 1.0)
+    # Flag only a few records and clean them all: the objective is exact, the model the clean optimum on it.
+    few = np.zeros(len(y), dtype=bool)
+    few[np.flatnonzero(dirty & ~run.cleaned)[:30]] = True
+    run.set_dirty(few)
+    while len(run.candidates):
+        positions = run.next_batch()
+        run.fold_in(positions, X[positions], y[positions])
+    rows, weights = run.objective_weights()
+    assert np.allclose(weights, 1.0) and len(rows) == len(np.unique(rows))
+    counted = ~few | run.cleaned
+    assert np.array_equal(np.sort(rows), np.flatnonzero(counted))
+    assert np.abs(run.model.full_gradient(run.X[counted], run.y[counted])).max() < 1e-4
+
+
+def test_changing_mask_self_normalises_and_legacy_state_counts_records_once() -> None:
+    model, X, X_dirty, y, dirty, _ = _problem()
+    run = ActiveClean(model.copy(), X_dirty, y, dirty, batch_size=30, seed=2)
+    for _ in range(2):
+        positions = run.next_batch()
+        run.fold_in(positions, X[positions], y[positions])
+    assert not run.state.masks_changed
+    fewer = dirty & (X_dirty[:, 1] > 0)
+    run.set_dirty(fewer | run.cleaned)
+    assert run.state.masks_changed
+    rows, weights = run.objective_weights()
+    sample = weights[len(rows) - len(run.state.cleaned) :]
+    assert sample.sum() == pytest.approx(len(run.state.cleaned) + len(run.candidates))
+    # A state saved before draws were recorded: its cleaned records count once, exactly.
+    legacy = run.state.to_dict()
+    for name in ("cleaned_batch", "cleaned_draws", "cleaned_probability", "batch_draws", "masks_changed"):
+        legacy.pop(name)
+    X_now = X_dirty.copy()
+    X_now[legacy["cleaned"]] = X[legacy["cleaned"]]
+    resumed = ActiveClean(model.copy(), X_now, y, dirty, state=CleanState.from_dict(legacy))
+    rows, weights = resumed.objective_weights()
+    assert np.allclose(weights, 1.0)
+    positions = resumed.next_batch()
+    resumed.fold_in(positions, X[positions], y[positions])
+    rows, weights = resumed.objective_weights()
+    old = len(legacy["cleaned"])
+    assert np.allclose(weights[len(rows) - len(resumed.state.cleaned) :][:old], 1.0)
+    assert not np.allclose(weights[-len(positions) :], 1.0)
+    # A state whose draw records do not match its cleaned records is refused.
+    broken = resumed.state.to_dict()
+    broken["cleaned_draws"] = broken["cleaned_draws"][:-1]
+    with pytest.raises(InvalidParameterError, match="draw records"):
+        ActiveClean(model.copy(), X_now, y, dirty, state=CleanState.from_dict(broken))
+
+
+@pytest.mark.parametrize("options", [{"estimate": "batch", "steps": 1}, {"steps": 3}, {}])
+def test_update_variants_continue_identically_from_a_saved_state(options: dict[str, object]) -> None:
+    model, X, X_dirty, y, dirty, _ = _problem()
+
+    def batches(run: ActiveClean, count: int) -> None:
+        for _ in range(count):
+            positions = run.next_batch()
+            run.fold_in(positions, X[positions], y[positions])
+
+    straight = ActiveClean(model.copy(), X_dirty, y, dirty, batch_size=30, seed=4, **options)  # type: ignore[arg-type]
+    batches(straight, 4)
+    first = ActiveClean(model.copy(), X_dirty, y, dirty, batch_size=30, seed=4, **options)  # type: ignore[arg-type]
+    batches(first, 2)
+    state = CleanState.from_dict(json.loads(json.dumps(first.state.to_dict())))
+    X_now = X_dirty.copy()
+    X_now[state.cleaned] = X[state.cleaned]
+    resumed = ActiveClean(model.copy(), X_now, y, dirty, batch_size=30, state=state, **options)  # type: ignore[arg-type]
+    batches(resumed, 2)
+    assert np.array_equal(resumed.model.theta, straight.model.theta)
+    assert resumed.state.to_dict() == straight.state.to_dict()
+    assert np.linalg.norm(straight.model.theta - model.theta) > 0
+
+
+def test_estimate_and_steps_are_checked() -> None:
+    model, _X, X_dirty, y, dirty, _ = _problem()
+    with pytest.raises(InvalidParameterError, match="estimate"):
+        ActiveClean(model, X_dirty, y, dirty, estimate="some")  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="steps"):
+        ActiveClean(model, X_dirty, y, dirty, steps=0)
