@@ -8,8 +8,11 @@ Arms, for each model family (logistic regression, a random forest, gradient boos
   DataFrame, featurisation included. The baseline of every ratio.
 * ``paqdb Arrow UDF``: ``SELECT PREDICT(income USING MODEL m) FROM adult_big`` through the vectorised
   Python UDF (one predict call per 2,048-row vector), result fetched as Arrow.
-* ``paqdb compiled SQL``: the same query with the model compiled to one SQL expression
-  (:mod:`paqdb.udfs.compile`), registered as a DuckDB macro, result fetched as Arrow.
+* ``paqdb compiled SQL``: for logistic regression, the same query with the model compiled to one SQL
+  expression (:mod:`paqdb.udfs.compile`), registered as a DuckDB macro (PREDICT's path); for tree
+  ensembles, the model compiled to a chain of projections over ``adult_big`` (``compile_relation``: leaf
+  bitmasks), rendered from its sqlglot AST and run as one query at each round (PREDICT does not take
+  this path: see BENCHMARKS.md), result fetched as Arrow.
 * ``orbital``: orbital 0.6 compiles the pipeline to SQL (through skl2onnx and ibis), run in DuckDB. It
   needs a virtual environment of its own (``--orbital-python``; ibis pins other library versions than
   paqdb's); it runs in that process, against that process's own pipeline predict, so its ratio is to
@@ -40,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report import machine_line, write_section
 from scoring_pipelines import CATEGORICAL, LABEL, NUMERIC, pipeline
+from sqlglot import exp
 
 import paqdb
 from paqdb.udfs import compile as compile_sql
@@ -121,9 +125,29 @@ def measure(
     sk.fit(train[NUMERIC + CATEGORICAL], train[LABEL])
 
     started = time.perf_counter()
-    compiled = compile_sql.compile_model(model, "VARCHAR")
-    sql_bytes = len(compiled.sql())
+    relation = None
+    if family in compile_sql.TREE_FAMILIES:
+        relation = compile_sql.compile_relation(model, "VARCHAR")
+        sql_bytes = len(relation.sql())
+    else:
+        sql_bytes = len(compile_sql.compile_model(model, "VARCHAR").sql())
     compile_seconds = time.perf_counter() - started
+    inputs = [
+        exp.column(state.name) if state.kind == "categorical" else exp.cast(exp.column(state.name), "DOUBLE")
+        for state in model.featurizer.columns_
+    ]
+
+    def relation_sql(order: bool = False) -> str:
+        assert relation is not None
+        inner = relation.query(exp.to_table("adult_big"), inputs, "s").subquery("scored")
+        columns = [exp.column("r")] if order else []
+        query = exp.select(
+            *columns,
+            exp.Dot(this=exp.Paren(this=exp.column("s")), expression=exp.to_identifier("prediction")).as_(
+                "p"
+            ),
+        ).from_(inner)
+        return (query.order_by("r") if order else query).sql(dialect="duckdb")
 
     query = f"SELECT PREDICT(income USING MODEL {name}) AS p FROM adult_big"
     original = compile_sql.planned_path
@@ -136,6 +160,8 @@ def measure(
             compile_sql.planned_path = original  # type: ignore[assignment]
 
     def run_compiled() -> Any:
+        if relation is not None:  # rendered at each round, as a planner would
+            return engine.query_arrow(relation_sql())
         compile_sql.planned_path = compile_sql.compile_reason  # type: ignore[assignment]
         try:
             return con.execute(query).fetch_arrow_table()
@@ -149,7 +175,10 @@ def measure(
     compile_sql.planned_path = lambda *_: "benchmark: the Arrow UDF arm"  # type: ignore[assignment]
     udf_labels = con.execute(ordered).fetch_arrow_table().column(1)
     compile_sql.planned_path = compile_sql.compile_reason  # type: ignore[assignment]
-    compiled_labels = con.execute(ordered).fetch_arrow_table().column(1)
+    if relation is not None:
+        compiled_labels = engine.query_arrow(relation_sql(order=True)).column(1)
+    else:
+        compiled_labels = con.execute(ordered).fetch_arrow_table().column(1)
     compile_sql.planned_path = original  # type: ignore[assignment]
     agreement = sum(a == b for a, b in zip(udf_labels.to_pylist(), compiled_labels.to_pylist(), strict=True))
     times: dict[str, list[float]] = {"pipeline": [], "udf": [], "compiled": []}

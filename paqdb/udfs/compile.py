@@ -12,7 +12,9 @@ What compiles
   median-imputed numerics with missing indicators, and per category ``w * CAST(x = 'value' AS DOUBLE)``
   sums (branch-free: measured 4x faster in DuckDB than CASE chains for the same model);
 * tree ensembles (``random_forest``, ``gradient_boosting`` on category codes) as one nested ``CASE`` per
-  tree over features computed once per row (a lambda over a one-element list is DuckDB's "let").
+  tree (:func:`compile_model`, a scalar expression), or as a chain of projections over the rows
+  (:func:`compile_relation`: features computed once, leaf bitmasks read from constant lists, no branch
+  per node), which scores several times faster but needs a relation to wrap.
 
 Trees sum in the estimator's own order (baseline, then tree 1, 2 ...), and thresholds compare the same
 values scikit-learn compares (float32-rounded inputs for forests, float64 for HistGradientBoosting), so
@@ -87,14 +89,15 @@ def compile_reason(family: str, hyperparameters: dict[str, Any], search: dict[st
 
 
 TREES_IN_DUCKDB = (
-    "tree ensembles score faster through the Arrow UDF in DuckDB: their compiled SQL (a nested CASE per "
-    "tree) ran 2-5x slower than scikit-learn's predict, see BENCHMARKS.md, Scoring"
+    "tree ensembles score through the Arrow UDF in DuckDB: compiled to SQL (leaf bitmasks in projections "
+    "over the rows) boosting ran no faster than the UDF, forests slower, see BENCHMARKS.md, Scoring"
 )
 
 
 def planned_path(family: str, hyperparameters: dict[str, Any], search: dict[str, Any]) -> str | None:
     """Why DuckDB scores a model of this family through the Arrow UDF rather than compiled SQL (None: it
-    scores the compiled SQL). Trees compile (:func:`compile_model`), but the UDF is faster in DuckDB."""
+    scores the compiled SQL). Trees compile (:func:`compile_model`, :func:`compile_relation`), but were
+    not faster than the UDF in DuckDB."""
     reason = compile_reason(family, hyperparameters, search)
     if reason is None and family in TREE_FAMILIES:
         return TREES_IN_DUCKDB
@@ -365,6 +368,29 @@ class _Builder:
         )
         return _let(probabilities, "p", body)
 
+    def _binary(self, q: exp.Expression) -> exp.Expression:
+        """:meth:`_classification` of ``[1 - q, q]`` without a list: the second class when ``q > 1 - q``
+        (a tie goes to the first, as ``list_position`` of the maximum), confidence the larger of both."""
+        assert self.model.classes is not None
+        first, second = self._class_values()
+        return _parse(
+            "struct_pack(prediction := CASE WHEN __q__ > 1e0 - __q__ THEN __b__ ELSE __a__ END, "
+            "confidence := greatest(1e0 - __q__, __q__))",
+            q=q,
+            a=_value(first),
+            b=_value(second),
+        )
+
+    def _class_values(self) -> list[Any]:
+        assert self.model.classes is not None
+        target = {
+            "VARCHAR": pa.string(),
+            "BOOLEAN": pa.bool_(),
+            "BIGINT": pa.int64(),
+            "DOUBLE": pa.float64(),
+        }[self.prediction_type]
+        return list(self.model.classes.cast(target).to_pylist())
+
     def _regression(self, score: exp.Expression) -> exp.Expression:
         """The struct for a regression score, rounded and clipped as :func:`paqdb.ml.model._values_as`."""
         label_type = self.model.label_type
@@ -389,7 +415,16 @@ class _Builder:
 
 def _let(value: exp.Expression, name: str, body: exp.Expression) -> exp.Expression:
     """``body`` with ``name`` bound to ``value`` computed once per row: ``list_transform([value], name ->
-    body)[1]``, a lambda over a one-element list (a scalar expression has no LET)."""
+    body)[1]``, a lambda over a one-element list (a scalar expression has no LET); a column is simply
+    written in ``name``'s place."""
+    if isinstance(value, exp.Column):
+
+        def substitute(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column) and not node.table and node.name == name:
+                return value.copy()
+            return node
+
+        return body.transform(substitute, copy=True)
     return _parse(
         f"list_transform([__value__], {name} -> __body__)[1]",
         value=value,
@@ -544,13 +579,456 @@ def _sk_tree(
     return node(0)
 
 
+# -- tree ensembles as a chain of projections ----------------------------------------------------------
+
+MAX_LOOKUP_BOUNDS = 255
+"""A feature with at most this many distinct split bounds (HistGradientBoosting's 255 bins at most) is
+coded once per row as its interval among them, and each tree reads its leaf bitmask for that feature from a
+list indexed by the interval; a feature with more (a forest's continuous column) is tested per tree by a
+binary search over that tree's own bounds."""
+
+MAX_TREE_LEAVES = 127
+"""Most leaves of one tree compiled as a leaf bitmask (a HUGEINT holds 127 bits without the sign)."""
+
+WORD_BITS = 127
+"""Bits of one mask word, several trees' masks side by side (a HUGEINT less its sign bit)."""
+
+_PREFIX = "__paqdb_"
+
+
+@dataclass(frozen=True)
+class CompiledRelation:
+    """A tree ensemble compiled to a chain of projections over the rows to score (QuickScorer's leaf
+    bitmasks, Lucchese et al. 2015, written as SQL): featurise each input once, code each feature as its
+    interval among the ensemble's split bounds, AND per tree one bitmask per feature it splits on (read
+    from a constant list by the interval), take the lowest set bit as the leaf, and sum the leaves' values
+    in the estimator's order. Branch-free apart from the per-feature binary searches: measured faster in
+    DuckDB than one nested CASE per tree (BENCHMARKS.md, Scoring).
+
+    ``layers`` add columns (``__paqdb_*``) to the rows one projection at a time; :meth:`query` writes the
+    chain over a relation and returns ``SELECT *, <struct> AS name``.
+    """
+
+    layers: tuple[tuple[tuple[str, exp.Expression], ...], ...]
+    output: exp.Expression
+    parameters: tuple[str, ...]
+    form: str
+
+    def query(
+        self, source: exp.Expression, inputs: Sequence[exp.Expression], name: str = "prediction"
+    ) -> exp.Select:
+        """``SELECT *, <prediction struct> AS name FROM (... FROM source)``: the rows of ``source`` (a table,
+        or a subquery) with the model's prediction of each; ``inputs`` are the feature values over
+        ``source``'s columns, in the model's order (cast as the planner casts them)."""
+        if len(inputs) != len(self.parameters):
+            raise ValueError(f"expected {len(self.parameters)} inputs, got {len(inputs)}")
+        first = [
+            exp.alias_(value.copy(), parameter)
+            for parameter, value in zip(self.parameters, inputs, strict=True)
+        ]
+        query = exp.select(exp.Star(), *first).from_(source.copy())
+        for depth, layer in enumerate(self.layers):
+            columns = [exp.alias_(value.copy(), column) for column, value in layer]
+            query = exp.select(exp.Star(), *columns).from_(query.subquery(f"{_PREFIX}l{depth}"))
+        last = exp.alias_(self.output.copy(), name)
+        return exp.select(exp.Star(), last).from_(query.subquery(f"{_PREFIX}l{len(self.layers)}"))
+
+    def sql(self, dialect: str = "duckdb") -> str:
+        """The chain over a relation named ``rows`` (for sizes and reading)."""
+        inputs = [exp.column(p) for p in self.parameters]
+        return self.query(exp.to_table("rows"), inputs).sql(dialect=dialect)
+
+
+@dataclass
+class _Tree:
+    """One tree in a common form: ``right[i] > 0`` at internal nodes; a row goes right at node ``i`` when
+    its feature ``feature[i]`` is greater than ``bound[i]``; ``values[i]`` the leaf's outputs."""
+
+    left: np.ndarray
+    right: np.ndarray
+    feature: np.ndarray
+    bound: np.ndarray
+    values: np.ndarray  # (nodes, outputs)
+
+    def leaves(self) -> list[int]:
+        """Leaf node indices left to right (the bit order of the masks)."""
+        order: list[int] = []
+        stack = [0]
+        while stack:
+            index = stack.pop()
+            if self.right[index] <= 0:
+                order.append(index)
+            else:
+                stack.extend((int(self.right[index]), int(self.left[index])))
+        return order
+
+
+def _hgb_trees(estimator: Any) -> list[list[_Tree]]:
+    """HistGradientBoosting's predictors as ``[iteration][output]`` trees (left when ``x <= threshold``)."""
+    trees = []
+    for iteration in estimator._predictors:
+        row = []
+        for predictor in iteration:
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise NotCompilable("native categorical splits do not compile to SQL")
+            leaf = nodes["is_leaf"].astype(bool)
+            row.append(
+                _Tree(
+                    np.where(leaf, -1, nodes["left"].astype(np.int64)),
+                    np.where(leaf, -1, nodes["right"].astype(np.int64)),
+                    nodes["feature_idx"].astype(np.int64),
+                    nodes["num_threshold"].astype(np.float64),
+                    nodes["value"].astype(np.float64).reshape(-1, 1),
+                )
+            )
+        trees.append(row)
+    return trees
+
+
+def _forest_trees(estimator: Any) -> list[_Tree]:
+    """A random forest's trees; scikit-learn goes left when ``float32(x) <= threshold``, i.e. right when
+    the float64 ``x`` is above a bound (:func:`_float32_bound`)."""
+    trees = []
+    for fitted in estimator.estimators_:
+        tree = fitted.tree_
+        bounds = np.zeros(tree.node_count)
+        for index in np.flatnonzero(tree.children_left >= 0):
+            bound, inclusive = _float32_bound(float(tree.threshold[index]))
+            # x <= bound goes left: right when x > bound; x < bound goes left: right when x >= bound, that
+            # is when x is above the float64 just below the bound.
+            bounds[index] = bound if inclusive else float(np.nextafter(bound, -np.inf))
+        trees.append(
+            _Tree(
+                tree.children_left.astype(np.int64),
+                tree.children_right.astype(np.int64),
+                tree.feature.astype(np.int64),
+                bounds,
+                np.asarray(tree.value[:, 0, :], np.float64),
+            )
+        )
+    return trees
+
+
+def compile_relation(model: TrainedModel, prediction_type: str) -> CompiledRelation:
+    """Compile a tree ensemble into a chain of projections (:class:`CompiledRelation`) whose last column is
+    the ``STRUCT(prediction <prediction_type>, confidence DOUBLE)`` of
+    :func:`paqdb.udfs.scoring.make_scoring_callable`, equal to the estimator's (labels and boosting sums
+    to the last bit).
+
+    Raises :class:`NotCompilable` naming the part that does not compile.
+    """
+    if model.family not in TREE_FAMILIES:
+        raise NotCompilable(f"family {model.family} does not compile to a relation (only tree ensembles do)")
+    reason = compile_reason(model.family, model.hyperparameters, {})
+    if reason is not None:
+        raise NotCompilable(reason)
+    states = model.featurizer.columns_
+    if any(state.kind == "text" for state in states):
+        raise NotCompilable("hashed text columns do not compile to SQL")
+    if model.task == "classification":
+        assert model.classes is not None
+        if len(np.asarray(getattr(model.estimator, "classes_", []))) != len(model.classes):
+            raise NotCompilable("a class absent from the training rows does not compile to SQL")
+    estimator = model.estimator
+    kind = type(estimator).__name__
+    parameters = tuple(f"{_PREFIX}p{i}" for i in range(len(states)))
+    features = _featurise(states, [exp.column(p) for p in parameters])
+    if kind.startswith("HistGradientBoosting"):
+        grid = _hgb_trees(estimator)
+        baseline = np.asarray(estimator._baseline_prediction, np.float64).reshape(-1)
+        outputs = len(grid[0])
+        trees = [tree for row in grid for tree in row]
+        owner = [k for row in grid for k in range(len(row))]
+    elif kind.startswith("RandomForest"):
+        trees = _forest_trees(estimator)
+        outputs = trees[0].values.shape[1] if model.task == "classification" else 1
+        owner = [0] * len(trees)
+    else:
+        raise NotCompilable(f"estimator {kind} does not compile to SQL")
+    nodes = sum(len(t.left) for t in trees)
+    if nodes * (outputs if kind.startswith("RandomForest") else 1) > MAX_TREE_NODES:
+        raise NotCompilable(f"{nodes:,} tree nodes are more than {MAX_TREE_NODES:,} to compile")
+    bounds: dict[int, list[float]] = {}
+    for tree in trees:
+        inner = tree.right > 0
+        for j, b in zip(tree.feature[inner], tree.bound[inner], strict=True):
+            bounds.setdefault(int(j), []).append(float(b))
+    sorted_bounds = {j: sorted(set(values)) for j, values in bounds.items()}
+    coded = {j for j, values in sorted_bounds.items() if len(values) <= MAX_LOOKUP_BOUNDS}
+    slots = _category_slots(states)
+    intervals = [
+        (f"{_PREFIX}i{j}", _interval(exp.column(f"{_PREFIX}f{j}"), sorted_bounds[j], slots.get(j)))
+        for j in sorted(coded)
+    ]
+    # Trees share words of WORD_BITS bits (several trees' masks side by side): one lookup per feature and
+    # word instead of one per feature and tree.
+    shapes: list[_TreeMasks | None] = []
+    words: list[list[tuple[int, int]]] = []  # per word: (tree, bit offset)
+    used = 0
+    for t, tree in enumerate(trees):
+        order = tree.leaves()
+        if len(order) > MAX_TREE_LEAVES:
+            raise NotCompilable(f"a tree of {len(order)} leaves is more than {MAX_TREE_LEAVES} to compile")
+        if len(order) == 1:
+            shapes.append(None)
+            continue
+        shapes.append(_tree_masks(tree, order, sorted_bounds, coded))
+        if not words or used + len(order) > WORD_BITS:
+            words.append([])
+            used = 0
+        words[-1].append((t, used))
+        used += len(order)
+    masks: list[tuple[str, exp.Expression]] = []
+    leaves: list[tuple[str, exp.Expression]] = []
+    for w, members in enumerate(words):
+        masks.append((f"{_PREFIX}m{w}", _word_mask([(shapes[t], offset) for t, offset in members], coded)))
+        word = exp.column(f"{_PREFIX}m{w}")
+        for t, offset in members:
+            shape = shapes[t]
+            assert shape is not None
+            mask: exp.Expression = word.copy()
+            if len(members) > 1:
+                mask = exp.Paren(this=exp.BitwiseAnd(this=mask, expression=_integer(shape.full << offset)))
+            # bits up to the lowest set one, less the tree's offset: the leaf's 1-based position
+            lowest = exp.BitwiseXor(this=mask, expression=exp.Sub(this=mask.copy(), expression=_integer(1)))
+            position: exp.Expression = exp.Anonymous(this="bit_count", expressions=[lowest])
+            if offset:
+                position = exp.Sub(this=position, expression=_integer(offset))
+            leaves.append((f"{_PREFIX}x{t}", position))
+    lookups: list[list[exp.Expression]] = [[] for _ in range(outputs)]
+    for t, tree in enumerate(trees):
+        order = tree.leaves()
+        ks = [owner[t]] if kind.startswith("HistGradientBoosting") else range(outputs)
+        for k in ks:
+            column = 0 if kind.startswith("HistGradientBoosting") else k
+            values = [float(tree.values[i, column]) for i in order]
+            if shapes[t] is None:
+                lookups[k].append(_number(values[0]))
+            else:
+                index = exp.column(f"{_PREFIX}x{t}")
+                lookups[k].append(
+                    exp.Bracket(this=exp.Array(expressions=[_number(v) for v in values]), expressions=[index])
+                )
+    scores: list[tuple[str, exp.Expression]] = []
+    for k in range(outputs):
+        if kind.startswith("HistGradientBoosting"):
+            total = _add_all([_number(baseline[k]), *lookups[k]])
+        else:
+            total = exp.Div(this=exp.Paren(this=_add_all(lookups[k])), expression=_number(float(len(trees))))
+        scores.append((f"{_PREFIX}s{k}", total))
+    builder = _Builder(model, prediction_type)
+    raw = [exp.column(name) for name, _ in scores]
+    # Probabilities in a projection of their own, so the struct reads columns (no per-row lambda).
+    probabilities: list[tuple[str, exp.Expression]] = []
+    probability = exp.column(f"{_PREFIX}q")
+    if kind.startswith("HistGradientBoosting") and model.task == "regression":
+        loss = getattr(estimator, "loss", "squared_error")
+        if loss != "squared_error":
+            raise NotCompilable(f"boosting loss {loss!r} does not compile to SQL")
+        output = builder._regression(raw[0])
+    elif model.task == "regression":
+        output = builder._regression(raw[0])
+    elif kind.startswith("HistGradientBoosting") and outputs == 1:
+        probabilities.append((probability.name, _parse("1e0 / (1e0 + exp(-(__s__)))", s=raw[0])))
+        output = builder._binary(probability)
+    elif kind.startswith("HistGradientBoosting"):
+        probabilities.append((probability.name, builder._softmax(exp.Array(expressions=raw))))
+        output = builder._classification(probability)
+    else:
+        probabilities.append((probability.name, exp.Array(expressions=raw)))
+        output = builder._classification(probability)
+    chain = (features, intervals, masks, leaves, scores, probabilities)
+    layers = tuple(tuple(layer) for layer in chain if layer)
+    form = (
+        f"tree ensemble ({len(trees)} trees, {nodes:,} nodes; leaf bitmasks over {len(coded)} "
+        "interval-coded features, in projections over the rows)"
+    )
+    return CompiledRelation(layers, output, parameters, form)
+
+
+def _integer(value: int) -> exp.Expression:
+    return exp.Literal.number(str(int(value)))
+
+
+def _featurise(states: list[ColumnState], inputs: list[exp.Expression]) -> list[tuple[str, exp.Expression]]:
+    """The ordinal matrix's columns ``__paqdb_f{j}``: imputed numbers, missing indicators, category slots."""
+    columns: list[tuple[str, exp.Expression]] = []
+    for state, value in zip(states, inputs, strict=True):
+        if state.width("ordinal") == 0:
+            continue
+        name = f"{_PREFIX}f{len(columns)}"
+        if state.kind == "categorical":
+            if state.vocabulary:
+                vocabulary = exp.Array(expressions=[exp.Literal.string(v) for v in state.vocabulary])
+                slot = _parse(
+                    "coalesce(list_position(__v__, __x__), __o__) - 1",
+                    v=vocabulary,
+                    x=value,
+                    o=_integer(state.other_slot + 1),
+                )
+            else:
+                slot = _integer(state.other_slot)
+            code = _parse(
+                "CASE WHEN __x__ IS NULL THEN __n__ ELSE __s__ END",
+                x=value,
+                n=_integer(state.null_slot),
+                s=slot,
+            )
+            columns.append((name, code))
+            continue
+        imputed, missing = _Builder._numeric(state, value)
+        columns.append((name, imputed))
+        if state.has_missing:
+            columns.append((f"{_PREFIX}f{len(columns)}", missing))
+    return columns
+
+
+def _category_slots(states: list[ColumnState]) -> dict[int, int]:
+    """Ordinal column -> number of slots, for the columns that hold category slots."""
+    slots: dict[int, int] = {}
+    column = 0
+    for state in states:
+        width = state.width("ordinal")
+        if width and state.kind == "categorical":
+            slots[column] = state.n_slots
+        column += width
+    return slots
+
+
+def _interval(value: exp.Expression, bounds: list[float], slots: int | None = None) -> exp.Expression:
+    """``1 +`` the number of ``bounds`` (sorted) below ``value``: read from a list by the slot for a
+    category slot (``slots`` of them), else a binary search of nested CASE."""
+    if slots is not None:
+        counts = [_integer(1 + sum(b < slot for b in bounds)) for slot in range(slots)]
+        return exp.Bracket(
+            this=exp.Array(expressions=counts),
+            expressions=[exp.Add(this=value.copy(), expression=_integer(1))],
+        )
+
+    def search(low: int, high: int) -> exp.Expression:
+        if low == high:
+            return _integer(low + 1)
+        middle = (low + high + 1) // 2  # at least ``middle`` bounds below: value > bounds[middle - 1]
+        test = exp.GT(this=value.copy(), expression=_number(bounds[middle - 1]))
+        return exp.Case(ifs=[exp.If(this=test, true=search(middle, high))], default=search(low, middle - 1))
+
+    return search(0, len(bounds))
+
+
+@dataclass
+class _TreeMasks:
+    """One tree's bitmasks per feature it splits on: ``coded[j][p]`` for an interval-coded feature (``p``
+    of the ensemble's bounds below the value), or the ``(bound, cleared bits)`` of its nodes on ``j``."""
+
+    full: int
+    coded: dict[int, list[int]]
+    searched: dict[int, list[tuple[float, int]]]
+
+
+def _tree_masks(tree: _Tree, order: list[int], bounds: dict[int, list[float]], coded: set[int]) -> _TreeMasks:
+    """The tree's surviving-leaves bitmasks: each node the row goes right at clears its left subtree's
+    leaves, so the AND over the features it splits on leaves the row's leaf as the lowest set bit."""
+    bit = {node: position for position, node in enumerate(order)}
+    full = (1 << len(order)) - 1
+    below: dict[int, int] = {}  # node -> bits of the leaves under it
+
+    def collect(index: int) -> int:
+        if tree.right[index] <= 0:
+            below[index] = 1 << bit[index]
+        else:
+            below[index] = collect(int(tree.left[index])) | collect(int(tree.right[index]))
+        return below[index]
+
+    collect(0)
+    per_feature: dict[int, list[tuple[float, int]]] = {}
+    for index in np.flatnonzero(tree.right > 0):
+        cleared = full & ~below[int(tree.left[index])]
+        per_feature.setdefault(int(tree.feature[index]), []).append((float(tree.bound[index]), cleared))
+    shape = _TreeMasks(full, {}, {})
+    for j, nodes in per_feature.items():
+        if j not in coded:
+            shape.searched[j] = sorted(nodes)
+            continue
+        # The value's interval p (0 .. len(bounds)) says how many of the ensemble's bounds on the feature
+        # lie below it: the row goes right at each node whose bound's rank is below p.
+        rank = {b: r for r, b in enumerate(bounds[j])}
+        masks = []
+        for p in range(len(bounds[j]) + 1):
+            mask = full
+            for b, cleared in nodes:
+                if rank[b] < p:
+                    mask &= cleared
+            masks.append(mask)
+        shape.coded[j] = masks
+    return shape
+
+
+def _word_mask(members: list[tuple[_TreeMasks | None, int]], coded: set[int]) -> exp.Expression:
+    """The AND of one word's per-feature masks (each tree's at its bit offset; all ones where a tree does
+    not split on the feature)."""
+    word_full = 0
+    for shape, offset in members:
+        assert shape is not None
+        word_full |= shape.full << offset
+    terms: list[exp.Expression] = []
+    for j in sorted({j for shape, _ in members if shape is not None for j in shape.coded}):
+        length = len(next(shape.coded[j] for shape, _ in members if shape is not None and j in shape.coded))
+        values = []
+        for p in range(length):
+            value = word_full
+            for shape, offset in members:
+                assert shape is not None
+                if j in shape.coded:
+                    value &= ~(shape.full << offset) | (shape.coded[j][p] << offset)
+            values.append(_integer(value))
+        terms.append(
+            exp.Bracket(this=exp.Array(expressions=values), expressions=[exp.column(f"{_PREFIX}i{j}")])
+        )
+    for shape, offset in members:
+        assert shape is not None
+        others = word_full & ~(shape.full << offset)
+        for j, nodes in sorted(shape.searched.items()):
+            terms.append(_local_search(exp.column(f"{_PREFIX}f{j}"), nodes, shape.full, offset, others))
+    mask_expression = terms[0]
+    for term in terms[1:]:
+        mask_expression = exp.BitwiseAnd(this=mask_expression, expression=term)
+    return mask_expression
+
+
+def _local_search(
+    value: exp.Expression, nodes: list[tuple[float, int]], full: int, offset: int, others: int
+) -> exp.Expression:
+    """One tree's mask for a feature by a binary search over that tree's own bounds on it, at ``offset``
+    in a word whose ``others`` bits stay set."""
+    distinct = sorted({b for b, _ in nodes})
+    prefix = [full]
+    for b in distinct:
+        mask = prefix[-1]
+        for bound, cleared in nodes:
+            if bound == b:
+                mask &= cleared
+        prefix.append(mask)
+
+    def search(low: int, high: int) -> exp.Expression:
+        if low == high:
+            return _integer((prefix[low] << offset) | others)
+        middle = (low + high + 1) // 2
+        test = exp.GT(this=value.copy(), expression=_number(distinct[middle - 1]))
+        return exp.Case(ifs=[exp.If(this=test, true=search(middle, high))], default=search(low, middle - 1))
+
+    return search(0, len(distinct))
+
+
 __all__ = [
     "COMPILED_FAMILIES",
     "MAX_TREE_NODES",
     "CompiledModel",
+    "CompiledRelation",
     "NotCompilable",
     "cached_compile",
     "compile_model",
     "compile_reason",
+    "compile_relation",
     "planned_path",
 ]

@@ -211,7 +211,7 @@ def test_predict_uses_the_compiled_path_and_explain_says_so(database: str) -> No
         assert "compiled SQL" not in plan and "Arrow" in plan
         explain = "EXPLAIN PREDICT species FROM iris USING MODEL m_gradient_boosting"
         plan = "\n".join(r[0] for r in con.execute(explain).fetchall())
-        assert "Arrow UDF (tree ensembles score faster" in plan
+        assert "Arrow UDF (tree ensembles score through the Arrow UDF" in plan
         model = con.session.context.models.load("m_logistic").model
         expected = model.predict_arrow(
             con.session.engine.query_arrow(
@@ -228,3 +228,88 @@ def test_predict_uses_the_compiled_path_and_explain_says_so(database: str) -> No
             r[0] for r in con.execute("SELECT PREDICT(species USING MODEL m_logistic) FROM iris").fetchall()
         ]
         assert again == expected
+
+
+def _compare_relation(model: TrainedModel, prediction_type: str) -> None:
+    """The tree ensemble's chain of projections (:func:`compile_relation`) predicts what the model does,
+    row for row (the rows carry an id through the chain)."""
+    from sqlglot import exp
+
+    from paqdb.udfs.compile import compile_relation
+
+    inputs = _inputs(_scoring_table(np.random.default_rng(11)))
+    expected, confidence = model.predict_arrow(inputs)
+    relation = compile_relation(model, prediction_type)
+    names = ["age", "income", "member", "colour"]
+    query = relation.query(exp.to_table("inputs"), [exp.column(n) for n in names], "s")
+    con = duckdb.connect()
+    con.register("inputs", inputs.append_column("row_id", pa.array(np.arange(len(inputs)))))
+    result = con.sql(
+        f"SELECT (s).prediction, (s).confidence FROM ({query.sql(dialect='duckdb')}) ORDER BY row_id"
+    ).to_arrow_table()
+    con.close()
+    predicted = result.column(0).to_pylist()
+    if model.task == "classification":
+        assert predicted == expected.to_pylist()
+        assert confidence is not None
+        np.testing.assert_allclose(result.column(1).to_numpy(), confidence.to_numpy(), rtol=1e-12, atol=1e-15)
+    else:
+        # boosting sums add the same leaves in the same order: equal to the last bit
+        assert np.array_equal(np.asarray(predicted, float), expected.to_numpy())
+        assert result.column(1).null_count == len(result)
+
+
+@pytest.mark.parametrize("task,n_classes", [("classification", 2), ("classification", 3), ("regression", 0)])
+@pytest.mark.parametrize("family", ["gradient_boosting", "random_forest"])
+def test_tree_ensembles_compile_to_a_relation_with_the_same_predictions(
+    family: str, task: str, n_classes: int
+) -> None:
+    model = _model(family, task, n_classes, max_iter=30, n_estimators=15, max_depth=6)
+    _compare_relation(model, "VARCHAR" if n_classes else "DOUBLE")
+
+
+@pytest.mark.parametrize("family", ["gradient_boosting", "random_forest"])
+def test_relation_with_a_capped_vocabulary_keeps_other_and_null_apart(family: str) -> None:
+    model = _model(family, "classification", 3, max_categories=2, max_iter=20, n_estimators=10, max_depth=6)
+    _compare_relation(model, "VARCHAR")
+
+
+@pytest.mark.parametrize("bounds,word_bits", [(2, 127), (255, 31), (0, 63)])
+def test_relation_searches_wide_features_and_packs_words_of_any_size(
+    monkeypatch: pytest.MonkeyPatch, bounds: int, word_bits: int
+) -> None:
+    """Features with more bounds than MAX_LOOKUP_BOUNDS are searched per tree; one tree per word or
+    several: the same predictions either way."""
+    import paqdb.udfs.compile as compile_module
+
+    monkeypatch.setattr(compile_module, "MAX_LOOKUP_BOUNDS", bounds)
+    monkeypatch.setattr(compile_module, "WORD_BITS", word_bits)
+    _compare_relation(_model("gradient_boosting", "regression", max_iter=25), "DOUBLE")
+    _compare_relation(_model("random_forest", "classification", 2, n_estimators=8, max_depth=4), "VARCHAR")
+
+
+def test_relation_refuses_what_it_cannot_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    import paqdb.udfs.compile as compile_module
+
+    with pytest.raises(NotCompilable, match="only tree ensembles"):
+        compile_module.compile_relation(_model("logistic", "classification"), "VARCHAR")
+    monkeypatch.setattr(compile_module, "MAX_TREE_LEAVES", 8)  # a leaf bitmask holds 127 leaves
+    with pytest.raises(NotCompilable, match="leaves is more than 8"):
+        compile_module.compile_relation(
+            _model("random_forest", "classification", 3, n_estimators=2), "VARCHAR"
+        )
+
+
+def test_relation_sql_parses_as_spark_sql() -> None:
+    import sqlglot
+    from sqlglot.errors import ErrorLevel
+
+    from paqdb.udfs.compile import compile_relation
+
+    relation = compile_relation(_model("gradient_boosting", "classification", 2, max_iter=5), "VARCHAR")
+    spark = relation.sql("spark")
+    assert sqlglot.parse_one(spark, read="spark") is not None
+    assert "BIT_COUNT" in spark
+    assert sqlglot.transpile(
+        relation.sql("duckdb"), read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE
+    )
