@@ -153,6 +153,12 @@ class Grammar:
         inner_statement = self._classify_and_parse(script, offset + inner_start, inner)
         if inner_statement.ast is None:
             return Statement(text, offset, script, None)
+        if isinstance(inner_statement.ast, ast.Explain):
+            line, column = line_column(script, offset + inner_start)
+            raise ParseError(
+                "EXPLAIN cannot explain an EXPLAIN",
+                hint="remove one EXPLAIN (EXPLAIN ANALYZE runs the statement)",
+            ).with_position(line, column, script)
         node = ast.Explain(this=inner_statement.ast, analyze=analyze)
         node.meta["start"] = 0
         return Statement(text, offset, script, node)

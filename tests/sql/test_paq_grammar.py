@@ -94,6 +94,12 @@ def test_explain_wraps_the_statement() -> None:
     assert isinstance(node.this, Predict)
 
 
+def test_explain_of_an_explain_is_a_positioned_parse_error() -> None:
+    with pytest.raises(ParseError, match="EXPLAIN cannot explain an EXPLAIN") as caught:
+        parse_one("EXPLAIN EXPLAIN PREDICT y FROM t USING MODEL m")
+    assert (caught.value.line, caught.value.column) == (1, 9)
+
+
 @pytest.mark.parametrize(
     "sql",
     [
