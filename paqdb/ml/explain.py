@@ -41,8 +41,9 @@ Per-row contributions
     products over precomputed root-to-leaf tables, and it reads gradient boosting's native categorical
     splits as scikit-learn does (the leaf is found by scikit-learn's own predictor). It is not the
     Shapley value (TreeSHAP): the credit a column gets can depend on where in the trees it is split.
-    ``shap``'s TreeExplainer was not adopted: it misreads HistGradientBoosting's categorical splits (shap issue 3436), which paqdb's
-    boosting uses by default, and it brings numba and LLVM into the install.
+    ``shap``'s TreeExplainer was not adopted: it misreads HistGradientBoosting's categorical splits
+    (shap issue 3436), which paqdb's boosting uses by default, and it brings numba and LLVM into the
+    install.
 
     ``mlp`` and ``kernel_approximation`` are refused (:data:`EXPLAINABLE_FAMILIES`).
 
