@@ -10,6 +10,7 @@ from sqlglot.tokens import Token
 
 from paqdb.catalog import ModelRecord
 from paqdb.engines.base import Column, ExecResult
+from paqdb.errors import Error
 from paqdb.planner import operators as ops
 from paqdb.planner.plan import ExecutionState, LogicalNode, PhysicalOperator, Plan
 from paqdb.sql import ast
@@ -147,6 +148,36 @@ class FeatureImportanceOp(PhysicalOperator):
                 f"when a column's values are shuffled, over {stored.get('repeats')} shuffles of "
                 f"{stored.get('rows')} validation rows (baseline {stored.get('baseline', float('nan')):.4f})"
             )
+            measured = _measured_version(context, record)
+            if measured is not None:
+                # CLEAN's versions carry the importance of the model they were cleaned from: the
+                # coefficients changed since, and there are no validation rows to measure them again on.
+                state.message += (
+                    f"; measured for version {measured} when it was trained, not for this version's "
+                    "coefficients, which CLEAN updated since (retrain with CREATE OR REPLACE MODEL to "
+                    "measure them)"
+                )
+
+
+def _measured_version(context: ExecutionContext, record: ModelRecord) -> int | None:
+    """The version a CLEAN-made version's stored importance was measured for (the trained version its
+    chain of cleanings started from); None for a version that was trained (its own importance)."""
+    cleaned = record.search.get("cleaned") if isinstance(record.search, dict) else None
+    if not isinstance(cleaned, dict):
+        return None
+    version: int | None = None
+    seen: set[int] = set()
+    while isinstance(cleaned, dict) and isinstance(cleaned.get("from_version"), int):
+        version = int(cleaned["from_version"])
+        if version in seen:
+            break
+        seen.add(version)
+        try:
+            earlier = context.models.record(record.name, version)
+        except Error:  # a version no longer readable: the earliest one known
+            break
+        cleaned = earlier.search.get("cleaned") if isinstance(earlier.search, dict) else None
+    return version
 
 
 class DropModel(ast.PaqStatement):

@@ -226,6 +226,44 @@ class Predict(ast.PaqStatement):
         except Error as error:
             raise statement.locate(error, option) from None
 
+    def _explainable_search(
+        self, statement: Statement, physical: list[ops.PhysicalOperator], task: str, rewrites: list[str]
+    ) -> None:
+        """``GIVEN ... WITH (explain => true)``: the search compares only the families whose rows can be
+        explained, so it never keeps a model the statement then cannot explain (after the whole search
+        has run). Families named in ``families`` that are not explained are an error at the option."""
+        import dataclasses
+
+        from paqdb.errors import NotSupportedError
+        from paqdb.ml.explain import EXPLAINABLE_FAMILIES
+        from paqdb.ml.families import families_for
+
+        option = next(o for o in self.args.get("options") or [] if o.option_name == "explain")
+        index, search = next((i, op) for i, op in enumerate(physical) if isinstance(op, ops.ModelSearchOp))
+        spec = search.spec
+        if spec.families is not None:
+            refused = [name for name in spec.families if name not in EXPLAINABLE_FAMILIES]
+            if refused:
+                raise statement.locate(
+                    NotSupportedError(
+                        "explain => true cannot explain the rows of "
+                        f"{', '.join(repr(n) for n in refused)} models, which families names",
+                        hint=f"leave {', '.join(refused)} out of families (explained: "
+                        f"{', '.join(EXPLAINABLE_FAMILIES)}), or leave explain out",
+                    ),
+                    option,
+                )
+            return
+        kept = [
+            f.name
+            for f in families_for(task)  # type: ignore[arg-type]
+            if f.name in EXPLAINABLE_FAMILIES and (spec.class_weight is None or f.class_weighted)
+        ]
+        physical[index] = ops.ModelSearchOp(
+            search.label, dataclasses.replace(spec, families=tuple(kept)), search.shape
+        )
+        rewrites.append(f"explain: the search compares the families it can explain ({', '.join(kept)})")
+
     def build_plan(self, planner: Planner, statement: Statement) -> Plan:
         probabilities, threshold, explain = self._scoring_options(statement)
         scored_classes: list[str] | None = None
@@ -291,6 +329,8 @@ class Predict(ast.PaqStatement):
             rewrites = training.rewrites
             label_name, label_sql_type = training.label.name, training.label.type
             task = training.task
+            if explain:
+                self._explainable_search(statement, physical, task, rewrites)
             if probabilities or threshold is not None:
                 shape = next(op.shape for op in physical if isinstance(op, ops.ModelSearchOp))
                 classes = shape.classes if shape is not None and shape.classes else None
