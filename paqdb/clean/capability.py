@@ -364,12 +364,24 @@ class CleanCapability:
         X_dirty, y_dirty = cleaner.X.copy(), cleaner.y.copy()
         budget = int(options["budget"])
         flagged = int(dirty.sum())
-        if budget > flagged:
+        if budget > flagged > 0:
             context.say(
                 f"budget {budget} is more than the {flagged} records the detector flags: "
                 f"cleaning at most {flagged}"
             )
-            budget = flagged
+        budget = min(budget, flagged)
+        if budget == 0:
+            # Nothing to clean: no run, no new version of the model (only the dirty model CLEAN trained).
+            with context.engine.transaction():
+                trained_version = self._save_trained(setup, request, context)
+            for note in setup.notes:
+                context.say(note)
+            context.say(
+                f"no record of {setup.source} is flagged for cleaning: nothing cleaned, no run recorded, "
+                f"model {setup.model_name} unchanged"
+                + (f" (the dirty model is version {trained_version})" if trained_version else "")
+            )
+            return _batch_table([], _metric(setup))
         catalog = CleanCatalog(context.engine)
         run = RunRecord(
             run=catalog.next_run(),
@@ -390,38 +402,50 @@ class CleanCapability:
         results: list[dict[str, Any]] = []
         corrections: list[Correction] = []
         detector = _Detector(setup.detector, dirty, int(options["seed"]))
-        while cleaner.state.iteration == 0 or len(cleaner.state.cleaned) < budget:
+        # Records whose repaired label the model cannot learn from (NULL or unseen) are cleaned (their
+        # corrections are recorded) but leave the model's data: they must not be drawn again.
+        left_out = np.zeros(len(setup.usable), dtype=bool)
+        batch = 0
+        while len(cleaner.state.cleaned) + int(left_out.sum()) < budget:
             context.check_cancelled()
-            remaining = budget - len(cleaner.state.cleaned)
-            if remaining <= 0:
-                break
+            remaining = budget - len(cleaner.state.cleaned) - int(left_out.sum())
             positions = cleaner.next_batch(min(int(options["batch_size"]), remaining))
             if len(positions) == 0:
                 break
-            batch = cleaner.state.iteration + 1
+            batch += 1
             rows = setup.table.take(pa.array(setup.usable[positions], pa.int64()))
             fixed = setup.repair.repair(context.engine, setup.source, rows, batch, setup.types)
             if fixed.column(setup.key).to_pylist() != rows.column(setup.key).to_pylist():
                 raise DataError(f"the repair changed the key column {setup.key} in batch {batch}")
             corrections += diff(rows, fixed, setup.key, batch)
             folded, X_clean, y_clean = _cleaned(setup, positions, fixed)
+            dropped = np.setdiff1d(positions, folded)
             result = cleaner.fold_in(folded, X_clean, y_clean)
+            left_out[dropped] = True
             if detector.learns:
-                cleaner.set_dirty(detector.mask(X_dirty, y_dirty, cleaner))
+                cleaner.set_dirty(detector.mask(X_dirty, y_dirty, cleaner) & ~left_out)
+            elif len(dropped):
+                cleaner.set_dirty(cleaner.dirty & ~left_out)
             score = _score(cleaner)
+            done = result.cleaned + int(left_out.sum())
             results.append(
                 {
-                    "batch": result.batch,
-                    "cleaned": result.cleaned,
-                    "changed": result.changed,
+                    "batch": batch,
+                    "cleaned": done,
+                    "changed": result.changed + len(dropped),
                     "score": score,
                     "change": score - (results[-1]["score"] if results else before),
                     "flagged": len(cleaner.candidates),
                 }
             )
-            context.report(CleanProgress(result.batch, result.cleaned, budget, len(cleaner.candidates)))
-        run.batches = cleaner.state.iteration
-        run.cleaned = len(cleaner.state.cleaned)
+            context.report(CleanProgress(batch, done, budget, len(cleaner.candidates)))
+        run.batches = batch
+        if left_out.any():
+            setup.notes.append(
+                f"{int(left_out.sum())} repaired records have a label the model does not know (NULL or "
+                "unseen): their corrections are recorded, the model leaves them out"
+            )
+        run.cleaned = len(cleaner.state.cleaned) + int(left_out.sum())
         run.state = {"clean": cleaner.state.to_dict(), "cleaned_keys": _key_texts(keys, setup, cleaner)}
         cleaned_model = _with_parameters(setup.model, cleaner.model)
         with context.engine.transaction():
@@ -788,11 +812,6 @@ def _cleaned(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The positions whose cleaned label the model knows, with their cleaned features and labels."""
     usable, y = _labels(setup.model, fixed.column(setup.label))
-    if len(usable) < fixed.num_rows:
-        setup.notes.append(
-            f"{fixed.num_rows - len(usable)} repaired records have a label the model does not know (NULL or "
-            "unseen): their corrections are recorded, the model leaves them out"
-        )
     X = setup.model.featurize(fixed.take(pa.array(usable, pa.int64())))
     return positions[usable], X, y
 

@@ -248,14 +248,24 @@ class TableRepair(Repair):
             return rows
         select = ", ".join(f"CAST({_quote(c)} AS {types[c]}) AS {_quote(c)}" for c in self.columns)
         marks = ", ".join("?" * len(keys))
-        table = engine.execute(
-            render(
-                f"SELECT {_quote(self.key)} AS {_quote(self.key)}, {select} FROM {self.table} "
-                f"WHERE {_quote(self.key)} IN ({marks})",
-                engine.dialect,
-            ),
-            keys,
-        ).table
+        # The key is read as the cleaned table's type, so a repair table keyed by text finds its rows.
+        key = f"CAST({_quote(self.key)} AS {types[self.key]})"
+        try:
+            table = engine.execute(
+                render(
+                    f"SELECT {key} AS {_quote(self.key)}, {select} FROM {self.table} "
+                    f"WHERE {key} IN ({marks})",
+                    engine.dialect,
+                ),
+                keys,
+            ).table
+        except Error as error:
+            raise DataError(
+                f"the repair table {self.table} cannot be read as corrected rows of the cleaned table "
+                f"(batch {batch}): {error.message.splitlines()[0]}",
+                hint=f"give {self.table}'s columns values of the cleaned table's types "
+                f"({', '.join(f'{c} {types[c]}' for c in (self.key, *self.columns))})",
+            ) from None
         assert table is not None
         found = table.column(self.key).to_pylist()
         duplicated = sorted({k for k in found if found.count(k) > 1}, key=str)
