@@ -443,7 +443,8 @@ class CleanCapability:
         if left_out.any():
             setup.notes.append(
                 f"{int(left_out.sum())} repaired records have a label the model does not know (NULL or "
-                "unseen): their corrections are recorded, the model leaves them out"
+                "unseen): their corrections are recorded, and the model, which cannot learn from such a "
+                "label, counts them as they were before cleaning"
             )
         run.cleaned = len(cleaner.state.cleaned) + int(left_out.sum())
         run.state = {"clean": cleaner.state.to_dict(), "cleaned_keys": _key_texts(keys, setup, cleaner)}
