@@ -101,6 +101,22 @@ class TrialRecord:
     seconds: float
     error: str | None = None
 
+    @classmethod
+    def of(cls, trial: Any) -> TrialRecord:
+        """The catalog's record of a search's trial (a :class:`paqdb.search.base.Trial`; the catalog sits
+        below the search, so it reads the fields by name)."""
+        return cls(
+            trial=trial.trial_id,
+            family=trial.family,
+            hyperparameters=dict(trial.hyperparameters),
+            resources=dict(trial.resources),
+            metric=trial.metric,
+            validation_score=trial.validation_score,
+            status=trial.status,
+            seconds=trial.seconds,
+            error=trial.error,
+        )
+
 
 @dataclass
 class ModelRecord:

@@ -678,20 +678,7 @@ class CleanCapability:
             metric=result.metric,
             validation_score=result.validation_score,
             train_rows=len(setup.usable) if setup.usable is not None else 0,
-            trials=[
-                TrialRecord(
-                    trial=t.trial_id,
-                    family=t.family,
-                    hyperparameters=dict(t.hyperparameters),
-                    resources=dict(t.resources),
-                    metric=t.metric,
-                    validation_score=t.validation_score,
-                    status=t.status,
-                    seconds=t.seconds,
-                    error=t.error,
-                )
-                for t in result.trials
-            ],
+            trials=[TrialRecord.of(t) for t in result.trials],
             search={"families": [result.model.family], "budget": f"{DEFAULT_TRIALS} trials", "by": "CLEAN"},
             source_sql=setup.source,
             outcome=result.outcome,

@@ -133,20 +133,7 @@ class StoreModel(PhysicalOperator):
         result = state.search_result
         assert state.training_data is not None and result is not None
         model = result.model
-        trials = [
-            TrialRecord(
-                trial=t.trial_id,
-                family=t.family,
-                hyperparameters=dict(t.hyperparameters),
-                resources=dict(t.resources),
-                metric=t.metric,
-                validation_score=t.validation_score,
-                status=t.status,
-                seconds=t.seconds,
-                error=t.error,
-            )
-            for t in result.trials
-        ]
+        trials = [TrialRecord.of(t) for t in result.trials]
         saved = context.models.save(
             model,
             name=self.model_name,
