@@ -27,7 +27,7 @@ logistic regression for classification, ridge regression for regression) when it
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -383,20 +383,8 @@ class CleanCapability:
             )
             return _batch_table([], _metric(setup))
         catalog = CleanCatalog(context.engine)
-        run = RunRecord(
-            run=catalog.next_run(),
-            source=setup.source,
-            label=setup.label,
-            model=setup.model_name,
-            key_column=setup.key,
-            detect=setup.detect,
-            detector=setup.detector,
-            repair=str(options["repair"]),
-            budget=budget,
-            batch_size=int(options["batch_size"]),
-            seed=int(options["seed"]),
-            status="finished",
-        )
+        run = _new_run(catalog, setup, str(options["repair"]), budget, int(options["batch_size"]), options)
+        run.status = "finished"
         keys = setup.table.column(setup.key).to_pylist()
         before = _score(cleaner)
         results: list[dict[str, Any]] = []
@@ -591,19 +579,7 @@ class CleanCapability:
             )
             return next_rows_of(setup, next_positions)
         if run is None:
-            run = RunRecord(
-                run=catalog.next_run(),
-                source=setup.source,
-                label=setup.label,
-                model=setup.model_name,
-                key_column=setup.key,
-                detect=setup.detect,
-                detector=setup.detector,
-                repair="manual",
-                budget=budget,
-                batch_size=size,
-                seed=int(options["seed"]),
-            )
+            run = _new_run(catalog, setup, "manual", budget, size, options)
         if fold is not None:
             run.batches = fold.batch
         run.cleaned = cleaned
@@ -723,6 +699,30 @@ class CleanCapability:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
+
+
+def _new_run(
+    catalog: CleanCatalog,
+    setup: _Setup,
+    repair: str,
+    budget: int,
+    batch_size: int,
+    options: Mapping[str, Any],
+) -> RunRecord:
+    """The record of a cleaning run about to start (numbered after the catalog's last run)."""
+    return RunRecord(
+        run=catalog.next_run(),
+        source=setup.source,
+        label=setup.label,
+        model=setup.model_name,
+        key_column=setup.key,
+        detect=setup.detect,
+        detector=setup.detector,
+        repair=repair,
+        budget=budget,
+        batch_size=batch_size,
+        seed=int(options["seed"]),
+    )
 
 
 def _predicate_sql(detect: str | None, context: CapabilityContext) -> str:

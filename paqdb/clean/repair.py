@@ -212,20 +212,25 @@ class AssignmentRepair(Repair):
             f"CAST(({a.expression.sql(dialect=REFERENCE)}) AS {types[a.column]}) AS {_quote(a.column)}"
             for a in self.assignments
         )
-        marks = ", ".join("?" * len(keys))
-        sql = (
-            f"SELECT {_quote(self.key)} AS {_quote(self.key)}, {select} FROM {source_sql} "
-            f"WHERE {_quote(self.key)} IN ({marks})"
-        )
         try:
-            table = engine.execute(render(sql, engine.dialect), keys).table
+            table = _rows_by_key(engine, _quote(self.key), self.key, select, source_sql, keys)
         except Error as error:
             raise DataError(
                 f"the repair assignments failed on batch {batch}: {error.message}",
                 hint="check the expressions of repair => '...' on the flagged rows",
             ) from None
-        assert table is not None
         return merge(rows, table, self.key, f"the repair assignments (batch {batch})")
+
+
+def _rows_by_key(
+    engine: Engine, key_sql: str, key: str, select: str, relation: str, keys: Sequence[Any]
+) -> pa.Table:
+    """``SELECT key_sql AS key, select FROM relation`` for the rows whose key is one of ``keys``."""
+    marks = ", ".join("?" * len(keys))
+    sql = f"SELECT {key_sql} AS {_quote(key)}, {select} FROM {relation} WHERE {key_sql} IN ({marks})"
+    table = engine.execute(render(sql, engine.dialect), list(keys)).table
+    assert table is not None
+    return table
 
 
 @dataclass(frozen=True)
@@ -247,18 +252,10 @@ class TableRepair(Repair):
         if not keys:
             return rows
         select = ", ".join(f"CAST({_quote(c)} AS {types[c]}) AS {_quote(c)}" for c in self.columns)
-        marks = ", ".join("?" * len(keys))
         # The key is read as the cleaned table's type, so a repair table keyed by text finds its rows.
         key = f"CAST({_quote(self.key)} AS {types[self.key]})"
         try:
-            table = engine.execute(
-                render(
-                    f"SELECT {key} AS {_quote(self.key)}, {select} FROM {self.table} "
-                    f"WHERE {key} IN ({marks})",
-                    engine.dialect,
-                ),
-                keys,
-            ).table
+            table = _rows_by_key(engine, key, self.key, select, self.table, keys)
         except Error as error:
             raise DataError(
                 f"the repair table {self.table} cannot be read as corrected rows of the cleaned table "
@@ -266,7 +263,6 @@ class TableRepair(Repair):
                 hint=f"give {self.table}'s columns values of the cleaned table's types "
                 f"({', '.join(f'{c} {types[c]}' for c in (self.key, *self.columns))})",
             ) from None
-        assert table is not None
         found = table.column(self.key).to_pylist()
         duplicated = sorted({k for k in found if found.count(k) > 1}, key=str)
         if duplicated:
